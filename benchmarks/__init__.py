@@ -1,0 +1,1 @@
+"""socialview.benchmarks: overlap sweep, migration and performance benchmarks, and the CLI."""

@@ -1,0 +1,54 @@
+"""socialview.envs: the multi-camera MuJoCo world and its recorder.
+
+Importing this package registers ``SocialView-v0`` with Gymnasium::
+
+    import gymnasium as gym
+    import socialview.envs  # noqa: F401  (registers the env)
+
+    env = gym.make("SocialView-v0", num_cameras=2, overlap=0.4)
+    # or, without the import: gym.make("socialview.envs:SocialView-v0")
+
+With no display and no ``MUJOCO_GL`` set, the package selects the headless EGL
+backend before MuJoCo is imported.
+"""
+
+from socialview.envs._gl import choose_default_backend
+
+choose_default_backend()
+
+import gymnasium as gym  # noqa: E402
+from socialview.envs.cameras import Camera, CameraPose  # noqa: E402
+from socialview.envs.overlap import overlap_matrix  # noqa: E402
+from socialview.envs.recording import (  # noqa: E402
+    Dataset,
+    load_dataset,
+    random_policy,
+    record_dataset,
+)
+from socialview.envs.social_view import SocialViewEnv, mosaic  # noqa: E402
+from socialview.envs.viewstrip import view_strip  # noqa: E402
+
+ENV_ID = "SocialView-v0"
+MAX_EPISODE_STEPS = 200
+
+if ENV_ID not in gym.registry:
+    gym.register(
+        id=ENV_ID,
+        entry_point="socialview.envs.social_view:SocialViewEnv",
+        max_episode_steps=MAX_EPISODE_STEPS,
+    )
+
+__all__ = [
+    "ENV_ID",
+    "MAX_EPISODE_STEPS",
+    "Camera",
+    "CameraPose",
+    "Dataset",
+    "SocialViewEnv",
+    "load_dataset",
+    "mosaic",
+    "overlap_matrix",
+    "random_policy",
+    "record_dataset",
+    "view_strip",
+]

@@ -1,0 +1,450 @@
+"""``SocialView-v0``: one MuJoCo world, several synchronized cameras, a pixel-overlap dial."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+from gymnasium import spaces
+from socialview.envs import _gl
+from socialview.envs.cameras import Camera, CameraPose, parse_camera_poses
+from socialview.envs.overlap import neighbour_overlap, overlap_matrix
+from socialview.envs.rig import RigSolution, RigSpec, solve_rig
+from socialview.envs.scene import (
+    ARENA_HALF_SIZE,
+    MAX_OBJECTS,
+    OBJECT_COLOURS,
+    build_model,
+    set_camera_pose,
+)
+
+OBS_MODES = ("rgb", "depth", "segmentation")
+#: Segmentation ids: objects are 0..K-1, then these.
+SEG_BACKGROUND = -1
+GOAL_RADIUS = 0.12
+_SOLVED_RIGS: dict[tuple, RigSolution] = {}
+
+
+class SocialViewEnv(gym.Env):
+    """A bounded arena with coloured objects, a pusher, and ``N`` cameras.
+
+    **World.** A 2 m x 2 m tiled floor inside low walls, with ``num_objects``
+    coloured objects (cylinder, box, sphere, ...) that slide and collide, and a
+    white pusher sphere driven by the action. Reset draws the objects' start
+    positions and velocities and the goal from the seed.
+
+    **Action space.** ``Box(-1, 1, (2,), float32)``: force on the pusher along
+    world x and y (scaled by the actuator gear).
+
+    **Observation space.** ``Dict`` with ``"cam0"`` ... ``"cam{N-1}"`` as
+    ``Box(0, 255, (H, W, 3), uint8)``; with ``"depth"`` in ``obs_modes`` also
+    ``"cam{i}_depth"`` float32 (H, W) z-depth in metres (``inf`` where no surface);
+    with ``"segmentation"`` ``"cam{i}_seg"`` int32 (H, W): object k is ``k``, the
+    pusher ``K``, the static arena ``K + 1``, no surface ``-1``.
+
+    **Reward.** Push object 0 to the goal: ``-distance(object0, goal)`` each
+    step; the episode terminates when the object is within ``0.12`` m of the goal.
+    Time limits come from the registry (``max_episode_steps=200``).
+
+    **Cameras and overlap.** By default the rig is solved so that the measured
+    pixel overlap of neighbouring cameras (see :mod:`socialview.envs.overlap`)
+    matches ``overlap`` within 0.03, while neighbouring cameras differ in azimuth
+    by ``viewpoint_shift`` degrees. ``cameras`` replaces the dial with explicit
+    poses. ``env.cameras`` lists :class:`~socialview.envs.cameras.Camera` objects
+    (name, intrinsics, world_to_camera, position); ``info`` at reset holds
+    ``"overlap"`` and ``"overlap_matrix"``.
+
+    **Info.** Every step: ``object_pos`` (K, 3), ``object_vel`` (K, 3),
+    ``agent_pos`` (3,), ``goal`` (2,), ``visible`` (N, K) bool (object centre
+    inside camera n's image and, with depth rendered, not hidden), ``quadrant``
+    (arena quadrant of object 0: 0 = x>=0,y>=0; 1 = x<0,y>=0; 2 = x<0,y<0;
+    3 = x>=0,y<0), ``distance_to_goal``.
+
+    Parameters
+    ----------
+    num_cameras : int, default 2
+        Cameras in the rig (>= 1).
+    overlap : float, default 0.5
+        Target pixel overlap of neighbouring cameras, in [0, 1].
+    viewpoint_shift : float, default 30
+        Degrees of azimuth between neighbouring cameras, in [0, 90].
+    image_size : int or (int, int), default 64
+        Image height and width (one int for square images).
+    cameras : list of dict, optional
+        Explicit poses, each with ``lookat``, ``distance``, ``azimuth``,
+        ``elevation``, optional ``roll`` and ``fovy`` (or ``position`` and
+        ``lookat``). Overrides ``num_cameras``, ``overlap`` and ``viewpoint_shift``.
+    obs_modes : sequence of str, default ("rgb",)
+        Any of ``"rgb"``, ``"depth"``, ``"segmentation"``.
+    frame_skip : int, default 5
+        Physics steps (10 ms each) per env step.
+    render_mode : {"rgb_array", None}
+        ``"rgb_array"`` makes :meth:`render` return a mosaic of all views.
+    randomize : bool, default False
+        Per-episode random object colours, floor tint and light.
+    num_objects : int, default 3
+        Free objects in the arena, 1 to 6.
+    elevation, fovy : float
+        Elevation (degrees, looking down) and vertical field of view of solved rigs.
+    shadows : bool, default False
+        Render shadows (4096 shadow map; costly without a GPU).
+
+    Version history: v0, first release.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
+
+    def __init__(
+        self,
+        num_cameras: int = 2,
+        overlap: float = 0.5,
+        viewpoint_shift: float = 30.0,
+        image_size: int | Sequence[int] = 64,
+        cameras: Sequence | None = None,
+        obs_modes: Sequence[str] = ("rgb",),
+        frame_skip: int = 5,
+        render_mode: str | None = None,
+        randomize: bool = False,
+        num_objects: int = 3,
+        elevation: float = -55.0,
+        fovy: float = 45.0,
+        shadows: bool = False,
+    ) -> None:
+        self.height, self.width = _check_image_size(image_size)
+        self.obs_modes = _check_obs_modes(obs_modes)
+        self.frame_skip = _check_int("frame_skip", frame_skip, minimum=1)
+        self.num_objects = _check_int("num_objects", num_objects, 1, MAX_OBJECTS)
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(
+                f"render_mode={render_mode!r} is not supported; allowed: None or 'rgb_array'"
+            )
+        self.render_mode = render_mode
+        self.randomize = bool(randomize)
+        if cameras is not None:
+            poses = parse_camera_poses(cameras)
+            self.target_overlap = None
+            self.viewpoint_shift = None
+        else:
+            count = _check_int("num_cameras", num_cameras, minimum=1)
+            self.target_overlap = _check_range("overlap", overlap, 0.0, 1.0)
+            self.viewpoint_shift = _check_range("viewpoint_shift", viewpoint_shift, 0.0, 90.0)
+            _check_range("elevation", elevation, -90.0, -10.0)
+            _check_range("fovy", fovy, 5.0, 120.0)
+            spec = RigSpec(count, float(viewpoint_shift), float(elevation), float(fovy))
+            poses = [CameraPose() for _ in range(count)]
+        self.num_cameras = len(poses)
+
+        self.model = build_model(poses, self.height, self.width, self.num_objects, shadows)
+        self.data = mujoco.MjData(self.model)
+        try:
+            self._renderer = mujoco.Renderer(self.model, self.height, self.width)
+        except Exception as error:  # the GL backend is the usual culprit
+            raise _gl.backend_error(error) from error
+        self._static_only = mujoco.MjvOption()
+        self._static_only.geomgroup[1] = 0
+        self._far_clip = float(self.model.vis.map.zfar * self.model.stat.extent)
+        self._object_qpos = [
+            self.model.jnt_qposadr[self.model.joint(f"object{k}_x").id] for k in range(num_objects)
+        ]
+        self._object_body = [self.model.body(f"object{k}").id for k in range(num_objects)]
+        self._pusher_body = self.model.body("pusher").id
+        self._pusher_qpos = self.model.jnt_qposadr[self.model.joint("pusher_x").id]
+        self._seg_lookup = self._segmentation_lookup()
+        self._default_rgba = self.model.geom_rgba.copy()
+        self._default_light = self.model.light_diffuse.copy()
+        self.goal = np.zeros(2)
+
+        if cameras is None:
+            self._rig = self._solve(spec)
+            poses = list(self._rig.poses)
+        else:
+            self._rig = None
+        self._apply_poses(poses)
+        self.overlap_matrix = self._measure_overlap(static_only=False)
+        self.overlap = neighbour_overlap(self.overlap_matrix)
+
+        image = spaces.Box(0, 255, (self.height, self.width, 3), np.uint8)
+        space: dict[str, spaces.Space] = {}
+        for camera in self.cameras:
+            if "rgb" in self.obs_modes:
+                space[camera.name] = image
+            if "depth" in self.obs_modes:
+                space[f"{camera.name}_depth"] = spaces.Box(
+                    0.0, np.inf, (self.height, self.width), np.float32
+                )
+            if "segmentation" in self.obs_modes:
+                space[f"{camera.name}_seg"] = spaces.Box(
+                    -1, self.num_objects + 1, (self.height, self.width), np.int32
+                )
+        self.observation_space = spaces.Dict(space)
+        self.action_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
+
+    # -- cameras and overlap -------------------------------------------------
+
+    def _solve(self, spec: RigSpec) -> RigSolution:
+        key = (spec, self.target_overlap, self.height, self.width)
+        if key not in _SOLVED_RIGS:
+
+            def measure(poses: Sequence[CameraPose]) -> float:
+                self._apply_poses(poses)
+                return neighbour_overlap(self._measure_overlap(static_only=True))
+
+            _SOLVED_RIGS[key] = solve_rig(spec, self.target_overlap, measure)
+        return _SOLVED_RIGS[key]
+
+    def _apply_poses(self, poses: Sequence[CameraPose]) -> None:
+        for index, pose in enumerate(poses):
+            set_camera_pose(self.model, index, pose)
+        mujoco.mj_forward(self.model, self.data)
+        self.cameras: tuple[Camera, ...] = tuple(
+            Camera.from_pose(f"cam{i}", pose, self.height, self.width)
+            for i, pose in enumerate(poses)
+        )
+
+    def _measure_overlap(self, static_only: bool) -> np.ndarray:
+        option = self._static_only if static_only else None
+        return overlap_matrix(self.cameras, self.render_depth(scene_option=option))
+
+    def render_depth(self, scene_option: mujoco.MjvOption | None = None) -> dict[str, np.ndarray]:
+        """Z-depth in metres of every camera, ``{name: (H, W) float32}``, ``inf`` where empty."""
+        renderer = self._active_renderer()
+        renderer.enable_depth_rendering()
+        try:
+            depths = {}
+            for index, camera in enumerate(self.cameras):
+                self._update_scene(index, scene_option)
+                depth = renderer.render()
+                depth[depth >= self._far_clip * 0.999] = np.inf
+                depths[camera.name] = depth
+        finally:
+            renderer.disable_depth_rendering()
+        return depths
+
+    def render_segmentation(self) -> dict[str, np.ndarray]:
+        """Object ids of every camera, ``{name: (H, W) int32}`` (see the class docstring)."""
+        renderer = self._active_renderer()
+        renderer.enable_segmentation_rendering()
+        try:
+            segs = {}
+            for index, camera in enumerate(self.cameras):
+                self._update_scene(index)
+                geom_ids = renderer.render()[..., 0]
+                segs[camera.name] = self._seg_lookup[geom_ids + 1]
+        finally:
+            renderer.disable_segmentation_rendering()
+        return segs
+
+    def render_views(self) -> dict[str, np.ndarray]:
+        """RGB image of every camera, ``{name: (H, W, 3) uint8}``."""
+        renderer = self._active_renderer()
+        views = {}
+        for index, camera in enumerate(self.cameras):
+            self._update_scene(index)
+            views[camera.name] = renderer.render()
+        return views
+
+    def _update_scene(self, index: int, scene_option: mujoco.MjvOption | None = None) -> None:
+        if scene_option is None:
+            self._renderer.update_scene(self.data, camera=index)
+        else:
+            self._renderer.update_scene(self.data, camera=index, scene_option=scene_option)
+
+    def _active_renderer(self) -> mujoco.Renderer:
+        if self._renderer is None:
+            raise RuntimeError("this SocialViewEnv is closed; make a new one to render")
+        return self._renderer
+
+    def _segmentation_lookup(self) -> np.ndarray:
+        """Map MuJoCo geom id + 1 to the documented segmentation id."""
+        lookup = np.full(self.model.ngeom + 1, self.num_objects + 1, dtype=np.int32)
+        lookup[0] = SEG_BACKGROUND
+        for geom in range(self.model.ngeom):
+            body = self.model.geom_bodyid[geom]
+            name = self.model.body(body).name
+            if name.startswith("object"):
+                lookup[geom + 1] = int(name[len("object") :])
+            elif name == "pusher":
+                lookup[geom + 1] = self.num_objects
+        return lookup
+
+    # -- gymnasium API -------------------------------------------------------
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Start an episode: objects, velocities and goal drawn from ``self.np_random``."""
+        super().reset(seed=seed)
+        mujoco.mj_resetData(self.model, self.data)
+        rng = self.np_random
+        limit = ARENA_HALF_SIZE - 0.15
+        placed: list[np.ndarray] = []
+        for address in [*self._object_qpos, self._pusher_qpos]:
+            for _ in range(100):
+                candidate = rng.uniform(-limit, limit, size=2)
+                if all(np.linalg.norm(candidate - other) > 0.3 for other in placed):
+                    break
+            placed.append(candidate)
+            self.data.qpos[address : address + 2] = candidate
+        for address in self._object_qpos:
+            speed, heading = rng.uniform(0.3, 1.2), rng.uniform(0.0, 2.0 * math.pi)
+            self.data.qvel[address : address + 2] = speed * np.array(
+                [math.cos(heading), math.sin(heading)]
+            )
+        self.goal = rng.uniform(-limit, limit, size=2)
+        if self.randomize:
+            self._randomize_appearance(rng)
+        mujoco.mj_forward(self.model, self.data)
+        self.overlap_matrix = self._measure_overlap(static_only=False)
+        self.overlap = neighbour_overlap(self.overlap_matrix)
+        obs = self._observation()
+        info = self._info(obs)
+        info["overlap"] = self.overlap
+        info["overlap_matrix"] = self.overlap_matrix.copy()
+        return obs, info
+
+    def step(
+        self, action: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        """Apply ``action`` for ``frame_skip`` physics steps and observe every camera."""
+        action = np.asarray(action, dtype=np.float64)
+        if action.shape != (2,) or not np.all(np.isfinite(action)):
+            raise ValueError(f"action must be 2 finite numbers in [-1, 1], got {action!r}")
+        self.data.ctrl[:] = np.clip(action, -1.0, 1.0)
+        mujoco.mj_step(self.model, self.data, nstep=self.frame_skip)
+        obs = self._observation()
+        info = self._info(obs)
+        distance = info["distance_to_goal"]
+        return obs, -distance, bool(distance < GOAL_RADIUS), False, info
+
+    def render(self) -> np.ndarray | None:
+        """Mosaic of all camera views side by side (``render_mode="rgb_array"``)."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called with render_mode=None; pass render_mode='rgb_array'")
+            return None
+        return mosaic(list(self.render_views().values()))
+
+    def close(self) -> None:
+        """Free the OpenGL context; the env cannot render afterwards."""
+        if getattr(self, "_renderer", None) is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    # -- helpers -------------------------------------------------------------
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        obs: dict[str, np.ndarray] = {}
+        if "rgb" in self.obs_modes:
+            obs.update(self.render_views())
+        if "depth" in self.obs_modes:
+            obs.update({f"{k}_depth": v for k, v in self.render_depth().items()})
+        if "segmentation" in self.obs_modes:
+            obs.update({f"{k}_seg": v for k, v in self.render_segmentation().items()})
+        return {key: obs[key] for key in self.observation_space.spaces}
+
+    def _info(self, obs: dict[str, np.ndarray]) -> dict[str, Any]:
+        positions = self.data.xpos[self._object_body].copy()
+        velocities = np.stack([self.data.qvel[a : a + 2] for a in self._object_qpos])
+        velocities = np.concatenate([velocities, np.zeros((self.num_objects, 1))], axis=1)
+        distance = float(np.linalg.norm(positions[0, :2] - self.goal))
+        x, y = positions[0, 0], positions[0, 1]
+        quadrant = (0 if y >= 0 else 3) if x >= 0 else (1 if y >= 0 else 2)
+        return {
+            "object_pos": positions,
+            "object_vel": velocities,
+            "agent_pos": self.data.xpos[self._pusher_body].copy(),
+            "goal": self.goal.copy(),
+            "visible": self._visibility(positions, obs),
+            "quadrant": quadrant,
+            "distance_to_goal": distance,
+        }
+
+    def _visibility(self, positions: np.ndarray, obs: dict[str, np.ndarray]) -> np.ndarray:
+        visible = np.zeros((self.num_cameras, self.num_objects), dtype=bool)
+        for n, camera in enumerate(self.cameras):
+            uv, depth = camera.project(positions)
+            cols, rows = np.floor(uv[:, 0]), np.floor(uv[:, 1])
+            inside = (depth > 0) & (cols >= 0) & (cols < self.width) & (rows >= 0)
+            inside &= rows < self.height
+            depth_map = obs.get(f"{camera.name}_depth")
+            if depth_map is not None:
+                for k in np.flatnonzero(inside):
+                    seen = depth_map[int(rows[k]), int(cols[k])]
+                    inside[k] = depth[k] <= seen + 0.12  # the object's own radius of slack
+            visible[n] = inside
+        return visible
+
+    def _randomize_appearance(self, rng: np.random.Generator) -> None:
+        self.model.geom_rgba[:] = self._default_rgba
+        for k, body in enumerate(self._object_body):
+            geom = self.model.body_geomadr[body]
+            base = np.asarray(OBJECT_COLOURS[k][:3])
+            self.model.geom_rgba[geom, :3] = np.clip(base + rng.uniform(-0.15, 0.15, 3), 0, 1)
+        floor = self.model.geom("floor").id
+        self.model.geom_rgba[floor, :3] = rng.uniform(0.7, 1.0, 3)
+        self.model.light_diffuse[:] = self._default_light * rng.uniform(0.7, 1.3)
+
+
+def mosaic(images: Sequence[np.ndarray], gap: int = 2) -> np.ndarray:
+    """Place equally sized RGB images side by side with a ``gap``-pixel white border."""
+    height = images[0].shape[0]
+    border = np.full((height, gap, 3), 255, dtype=np.uint8)
+    pieces: list[np.ndarray] = []
+    for index, image in enumerate(images):
+        if index:
+            pieces.append(border)
+        pieces.append(image)
+    return np.concatenate(pieces, axis=1)
+
+
+def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    allowed = (
+        f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]"
+    )
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return int(value)
+
+
+def _check_range(name: str, value: object, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
+    if not (math.isfinite(float(value)) and low <= float(value) <= high):
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
+    return float(value)
+
+
+def _check_image_size(image_size: object) -> tuple[int, int]:
+    allowed = "a positive int or a (height, width) pair of ints in [8, 1024]"
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+        size = (int(image_size), int(image_size))
+    elif (
+        isinstance(image_size, Sequence)
+        and not isinstance(image_size, str)
+        and len(image_size) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in image_size)
+    ):
+        size = (int(image_size[0]), int(image_size[1]))
+    else:
+        raise ValueError(f"image_size must be {allowed}, got {image_size!r}")
+    if not all(8 <= v <= 1024 for v in size):
+        raise ValueError(f"image_size must be {allowed}, got {image_size!r}")
+    return size
+
+
+def _check_obs_modes(obs_modes: object) -> tuple[str, ...]:
+    if isinstance(obs_modes, str):
+        obs_modes = (obs_modes,)
+    if not isinstance(obs_modes, Sequence) or len(obs_modes) == 0:
+        raise ValueError(
+            f"obs_modes must be a non-empty list drawn from {OBS_MODES}, got {obs_modes!r}"
+        )
+    unknown = [mode for mode in obs_modes if mode not in OBS_MODES]
+    if unknown:
+        raise ValueError(f"obs_modes has unknown mode(s) {unknown}; allowed: {list(OBS_MODES)}")
+    return tuple(dict.fromkeys(obs_modes))

@@ -17,6 +17,7 @@ from socialview.envs._gl import choose_default_backend
 choose_default_backend()
 
 import gymnasium as gym  # noqa: E402
+
 from socialview.envs.cameras import Camera, CameraPose  # noqa: E402
 from socialview.envs.overlap import overlap_matrix  # noqa: E402
 from socialview.envs.recording import (  # noqa: E402

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
 from socialview.envs.cameras import Camera
 
 #: Depth-test slack: a point counts as visible in B when its depth in B is at

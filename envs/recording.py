@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
+
 from socialview.envs.overlap import neighbour_overlap
 from socialview.envs.social_view import SocialViewEnv, mosaic
-from tqdm.auto import tqdm
 
 FORMAT_VERSION = 1
 #: Policy signature: ``policy(observation, info, rng) -> action`` (2 floats in [-1, 1]).

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from importlib import resources
 
 import mujoco
+
 from socialview.envs.cameras import CameraPose
 
 #: Base colours of the free objects (RGBA), object k takes entry k.

@@ -10,6 +10,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 from gymnasium import spaces
+
 from socialview.envs import _gl
 from socialview.envs.cameras import Camera, CameraPose, parse_camera_poses
 from socialview.envs.overlap import neighbour_overlap, overlap_matrix
@@ -26,6 +27,12 @@ OBS_MODES = ("rgb", "depth", "segmentation")
 #: Segmentation ids: objects are 0..K-1, then these.
 SEG_BACKGROUND = -1
 GOAL_RADIUS = 0.12
+#: Objects, pusher and goal start at most this far from the centre along x and y.
+_SPAWN_LIMIT = ARENA_HALF_SIZE - 0.15
+#: Object layouts the rig is calibrated on: the dial targets the mean overlap
+#: over these, so the objects' occlusion at any one reset scatters around it.
+_CALIBRATION_LAYOUTS = 4
+_CALIBRATION_SEED = 20260302
 _SOLVED_RIGS: dict[tuple, RigSolution] = {}
 
 
@@ -144,8 +151,6 @@ class SocialViewEnv(gym.Env):
             self._renderer = mujoco.Renderer(self.model, self.height, self.width)
         except Exception as error:  # the GL backend is the usual culprit
             raise _gl.backend_error(error) from error
-        self._static_only = mujoco.MjvOption()
-        self._static_only.geomgroup[1] = 0
         self._far_clip = float(self.model.vis.map.zfar * self.model.stat.extent)
         self._object_qpos = [
             self.model.jnt_qposadr[self.model.joint(f"object{k}_x").id] for k in range(num_objects)
@@ -164,7 +169,7 @@ class SocialViewEnv(gym.Env):
         else:
             self._rig = None
         self._apply_poses(poses)
-        self.overlap_matrix = self._measure_overlap(static_only=False)
+        self.overlap_matrix = self._measure_overlap()
         self.overlap = neighbour_overlap(self.overlap_matrix)
 
         image = spaces.Box(0, 255, (self.height, self.width, 3), np.uint8)
@@ -186,15 +191,29 @@ class SocialViewEnv(gym.Env):
     # -- cameras and overlap -------------------------------------------------
 
     def _solve(self, spec: RigSpec) -> RigSolution:
-        key = (spec, self.target_overlap, self.height, self.width)
+        key = (spec, self.target_overlap, self.height, self.width, self.num_objects)
         if key not in _SOLVED_RIGS:
+            layouts = self._calibration_layouts()
 
             def measure(poses: Sequence[CameraPose]) -> float:
                 self._apply_poses(poses)
-                return neighbour_overlap(self._measure_overlap(static_only=True))
+                values = []
+                for qpos in layouts:
+                    self.data.qpos[:] = qpos
+                    mujoco.mj_forward(self.model, self.data)
+                    values.append(neighbour_overlap(self._measure_overlap()))
+                return float(np.mean(values))
 
             _SOLVED_RIGS[key] = solve_rig(spec, self.target_overlap, measure)
         return _SOLVED_RIGS[key]
+
+    def _calibration_layouts(self) -> list[np.ndarray]:
+        rng = np.random.default_rng(_CALIBRATION_SEED)
+        layouts = []
+        for _ in range(_CALIBRATION_LAYOUTS):
+            self._place_bodies(rng)
+            layouts.append(self.data.qpos.copy())
+        return layouts
 
     def _apply_poses(self, poses: Sequence[CameraPose]) -> None:
         for index, pose in enumerate(poses):
@@ -205,18 +224,17 @@ class SocialViewEnv(gym.Env):
             for i, pose in enumerate(poses)
         )
 
-    def _measure_overlap(self, static_only: bool) -> np.ndarray:
-        option = self._static_only if static_only else None
-        return overlap_matrix(self.cameras, self.render_depth(scene_option=option))
+    def _measure_overlap(self) -> np.ndarray:
+        return overlap_matrix(self.cameras, self.render_depth())
 
-    def render_depth(self, scene_option: mujoco.MjvOption | None = None) -> dict[str, np.ndarray]:
+    def render_depth(self) -> dict[str, np.ndarray]:
         """Z-depth in metres of every camera, ``{name: (H, W) float32}``, ``inf`` where empty."""
         renderer = self._active_renderer()
         renderer.enable_depth_rendering()
         try:
             depths = {}
             for index, camera in enumerate(self.cameras):
-                self._update_scene(index, scene_option)
+                self._update_scene(index)
                 depth = renderer.render()
                 depth[depth >= self._far_clip * 0.999] = np.inf
                 depths[camera.name] = depth
@@ -247,11 +265,8 @@ class SocialViewEnv(gym.Env):
             views[camera.name] = renderer.render()
         return views
 
-    def _update_scene(self, index: int, scene_option: mujoco.MjvOption | None = None) -> None:
-        if scene_option is None:
-            self._renderer.update_scene(self.data, camera=index)
-        else:
-            self._renderer.update_scene(self.data, camera=index, scene_option=scene_option)
+    def _update_scene(self, index: int) -> None:
+        self._renderer.update_scene(self.data, camera=index)
 
     def _active_renderer(self) -> mujoco.Renderer:
         if self._renderer is None:
@@ -278,27 +293,13 @@ class SocialViewEnv(gym.Env):
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Start an episode: objects, velocities and goal drawn from ``self.np_random``."""
         super().reset(seed=seed)
-        mujoco.mj_resetData(self.model, self.data)
         rng = self.np_random
-        limit = ARENA_HALF_SIZE - 0.15
-        placed: list[np.ndarray] = []
-        for address in [*self._object_qpos, self._pusher_qpos]:
-            for _ in range(100):
-                candidate = rng.uniform(-limit, limit, size=2)
-                if all(np.linalg.norm(candidate - other) > 0.3 for other in placed):
-                    break
-            placed.append(candidate)
-            self.data.qpos[address : address + 2] = candidate
-        for address in self._object_qpos:
-            speed, heading = rng.uniform(0.3, 1.2), rng.uniform(0.0, 2.0 * math.pi)
-            self.data.qvel[address : address + 2] = speed * np.array(
-                [math.cos(heading), math.sin(heading)]
-            )
-        self.goal = rng.uniform(-limit, limit, size=2)
+        self._place_bodies(rng)
+        self.goal = rng.uniform(-_SPAWN_LIMIT, _SPAWN_LIMIT, size=2)
         if self.randomize:
             self._randomize_appearance(rng)
         mujoco.mj_forward(self.model, self.data)
-        self.overlap_matrix = self._measure_overlap(static_only=False)
+        self.overlap_matrix = self._measure_overlap()
         self.overlap = neighbour_overlap(self.overlap_matrix)
         obs = self._observation()
         info = self._info(obs)
@@ -334,6 +335,23 @@ class SocialViewEnv(gym.Env):
             self._renderer = None
 
     # -- helpers -------------------------------------------------------------
+
+    def _place_bodies(self, rng: np.random.Generator) -> None:
+        """Reset the physics with objects and pusher apart at random, objects moving."""
+        mujoco.mj_resetData(self.model, self.data)
+        placed: list[np.ndarray] = []
+        for address in [*self._object_qpos, self._pusher_qpos]:
+            for _ in range(100):
+                candidate = rng.uniform(-_SPAWN_LIMIT, _SPAWN_LIMIT, size=2)
+                if all(np.linalg.norm(candidate - other) > 0.3 for other in placed):
+                    break
+            placed.append(candidate)
+            self.data.qpos[address : address + 2] = candidate
+        for address in self._object_qpos:
+            speed, heading = rng.uniform(0.3, 1.2), rng.uniform(0.0, 2.0 * math.pi)
+            self.data.qvel[address : address + 2] = speed * np.array(
+                [math.cos(heading), math.sin(heading)]
+            )
 
     def _observation(self) -> dict[str, np.ndarray]:
         obs: dict[str, np.ndarray] = {}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from socialview.envs.social_view import SocialViewEnv
 
 

@@ -1,1 +1,103 @@
-"""socialview.alignment."""
+"""socialview.alignment: how close are two agents' latent spaces to one space in new coordinates?
+
+Depends only on numpy, scipy and torch, and knows nothing of envs or agents:
+every function takes two arrays whose rows are the same frames seen by two
+agents.
+
+* Maps (:mod:`.maps`): :func:`fit_map` with kind ``"orthogonal"``,
+  ``"similarity"``, ``"linear"``, ``"affine"`` or ``"ridge"``; estimators with
+  ``fit``/``transform``/``inverse_transform``/``score``/``to_dict``.
+* Metrics (:mod:`.metrics`): :func:`linear_cka` (biased and debiased),
+  :func:`rbf_cka`, :func:`procrustes_distance`, :func:`shape_distance`,
+  :func:`svcca`, :func:`mutual_knn`, :func:`rsa`, :func:`heldout_r2`, and a
+  registry (:func:`metric_names`, :func:`get_metric`, :func:`register_metric`).
+* Honesty (:mod:`.stats`): :func:`permutation_test`, :func:`map_permutation_test`,
+  :func:`bootstrap_ci`.
+* One call (:mod:`.compare`): :func:`compare` -> :class:`CompareResult`;
+  :func:`anchor_curve` -> :class:`AnchorCurve`.
+* Transfer (:mod:`.transfer`): :func:`transfer_probe` -> :class:`TransferResult`.
+"""
+
+from .compare import AnchorCurve, CompareResult, anchor_curve, compare
+from .maps import (
+    AffineMap,
+    AlignmentMap,
+    LinearMap,
+    OrthogonalMap,
+    RidgeMap,
+    SimilarityMap,
+    fit_map,
+    get_map_class,
+    map_from_dict,
+    map_kinds,
+    r2_score,
+    register_map,
+)
+from .metrics import (
+    MetricSpec,
+    PreparedMetric,
+    get_metric,
+    heldout_r2,
+    linear_cka,
+    metric_names,
+    mutual_knn,
+    procrustes_distance,
+    rbf_cka,
+    register_metric,
+    rsa,
+    shape_distance,
+    svcca,
+    train_test_indices,
+)
+from .stats import (
+    BootstrapResult,
+    PermutationResult,
+    bootstrap_ci,
+    map_permutation_test,
+    permutation_test,
+)
+from .transfer import LogisticProbe, TransferResult, transfer_probe
+from .validation import constant_columns, drop_constant_columns
+
+__all__ = [
+    "AffineMap",
+    "AlignmentMap",
+    "AnchorCurve",
+    "BootstrapResult",
+    "CompareResult",
+    "LinearMap",
+    "LogisticProbe",
+    "MetricSpec",
+    "OrthogonalMap",
+    "PermutationResult",
+    "PreparedMetric",
+    "RidgeMap",
+    "SimilarityMap",
+    "TransferResult",
+    "anchor_curve",
+    "bootstrap_ci",
+    "compare",
+    "constant_columns",
+    "drop_constant_columns",
+    "fit_map",
+    "get_map_class",
+    "get_metric",
+    "heldout_r2",
+    "linear_cka",
+    "map_from_dict",
+    "map_kinds",
+    "map_permutation_test",
+    "metric_names",
+    "mutual_knn",
+    "permutation_test",
+    "procrustes_distance",
+    "r2_score",
+    "rbf_cka",
+    "register_map",
+    "register_metric",
+    "rsa",
+    "shape_distance",
+    "svcca",
+    "train_test_indices",
+    "transfer_probe",
+]

@@ -1,0 +1,289 @@
+"""Honesty: permutation nulls and bootstrap confidence intervals.
+
+A similarity number alone says little: CKA of two *independent* 64-d spaces on
+200 frames is far from 0, and a linear map fitted on few frames overfits. The
+functions here put every number next to its chance level.
+
+* :func:`permutation_test` re-pairs the rows at random (frame ``i`` of ``X``
+  with frame ``perm[i]`` of ``Y``), which keeps each space intact and destroys
+  only the correspondence; the p-value is ``(1 + #{null at least as similar as
+  observed}) / (1 + n_permutations)``, never 0.
+* :func:`map_permutation_test` is the honest null for held-out map R2: the map
+  is *refitted* on shuffled training pairs and scored on the untouched
+  held-out pairs.
+* :func:`bootstrap_ci` is the percentile bootstrap over paired rows.
+
+Randomness always comes from a :class:`numpy.random.Generator` built from the
+``seed`` argument (an int, a Generator, or None); no global state is touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .maps import fit_map, get_map_class, r2_score
+from .metrics import MetricSpec, PreparedMetric, get_metric
+from .validation import as_generator, check_fraction, check_paired, check_positive_int
+
+__all__ = [
+    "BootstrapResult",
+    "PermutationResult",
+    "bootstrap_ci",
+    "map_permutation_test",
+    "permutation_test",
+]
+
+MetricLike = str | MetricSpec | Callable[[np.ndarray, np.ndarray], float]
+
+
+@dataclass(frozen=True)
+class PermutationResult:
+    """Outcome of a permutation test.
+
+    Attributes
+    ----------
+    observed : float
+        The statistic on the true pairing.
+    null : ndarray of shape (n_permutations,)
+        The statistic under each shuffled pairing.
+    p_value : float
+        ``(1 + #{null at least as similar as observed}) / (1 + n_permutations)``.
+    null_mean, null_std : float
+        Mean and standard deviation of ``null`` (NaN entries ignored).
+    higher_is_better : bool
+        Direction used for "at least as similar".
+    """
+
+    observed: float
+    null: np.ndarray = field(repr=False)
+    p_value: float
+    null_mean: float
+    null_std: float
+    higher_is_better: bool
+
+    @property
+    def n_permutations(self) -> int:
+        """Number of shuffled pairings drawn."""
+        return int(self.null.size)
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Percentile bootstrap confidence interval.
+
+    Attributes
+    ----------
+    estimate : float
+        The statistic on the original rows.
+    low, high : float
+        Lower and upper percentile bounds.
+    confidence : float
+        Coverage, e.g. 0.95.
+    samples : ndarray of shape (n_bootstrap,)
+        The bootstrap replicates (NaN where a resample was degenerate).
+    """
+
+    estimate: float
+    low: float
+    high: float
+    confidence: float
+    samples: np.ndarray = field(repr=False)
+
+
+def _resolve(metric: MetricLike) -> tuple[Callable[..., PreparedMetric], bool | None]:
+    """Return (prepare, higher_is_better or None if unknown) for a metric-like."""
+    if isinstance(metric, str):
+        metric = get_metric(metric)
+    if isinstance(metric, MetricSpec):
+        return metric.prepare, metric.higher_is_better
+    if callable(metric):
+
+        def prepare(X: np.ndarray, Y: np.ndarray, **kwargs: Any) -> PreparedMetric:
+            X, Y = check_paired(X, Y, min_rows=2, allow_constant=True)
+            return PreparedMetric(metric, X, Y, **kwargs)
+
+        return prepare, None
+    raise ValueError(
+        "metric must be a registered metric name, a MetricSpec or a callable "
+        f"f(X, Y) -> float; got {type(metric).__name__}."
+    )
+
+
+def p_value_from_null(observed: float, null: np.ndarray, higher_is_better: bool) -> float:
+    """``(1 + #{null at least as similar as observed}) / (1 + len(null))``.
+
+    NaN null values are counted as at least as similar (the conservative
+    choice), so a degenerate null never makes a result look significant.
+    """
+    null = np.asarray(null, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        as_extreme = null >= observed if higher_is_better else null <= observed
+    as_extreme |= np.isnan(null)
+    return float((1 + np.count_nonzero(as_extreme)) / (1 + null.size))
+
+
+def _summarise_null(
+    observed: float, null: np.ndarray, higher_is_better: bool
+) -> PermutationResult:
+    finite = null[np.isfinite(null)]
+    return PermutationResult(
+        observed=float(observed),
+        null=null,
+        p_value=p_value_from_null(observed, null, higher_is_better),
+        null_mean=float(finite.mean()) if finite.size else float("nan"),
+        null_std=float(finite.std(ddof=1)) if finite.size > 1 else float("nan"),
+        higher_is_better=higher_is_better,
+    )
+
+
+def permutation_test(
+    metric: MetricLike,
+    X: np.ndarray,
+    Y: np.ndarray,
+    n_permutations: int = 100,
+    seed: int | np.random.Generator | None = 0,
+    *,
+    higher_is_better: bool | None = None,
+    **metric_kwargs: Any,
+) -> PermutationResult:
+    """Shuffled-pairing permutation test of a similarity metric.
+
+    Parameters
+    ----------
+    metric : str, MetricSpec or callable
+        A registered metric name (see :func:`~socialview.alignment.metric_names`)
+        or any ``f(X, Y) -> float``.
+    X : array-like of shape (n, d_x)
+    Y : array-like of shape (n, d_y)
+        Paired rows.
+    n_permutations : int, default 100
+    seed : int, Generator or None, default 0
+    higher_is_better : bool, optional
+        Direction of "more similar". Defaults to the registry's value, or True
+        for a plain callable.
+    **metric_kwargs
+        Passed to the metric (e.g. ``k=5`` for ``"mutual_knn"``).
+
+    Returns
+    -------
+    PermutationResult
+    """
+    n_permutations = check_positive_int(n_permutations, "n_permutations")
+    prepare, direction = _resolve(metric)
+    if higher_is_better is None:
+        higher_is_better = True if direction is None else direction
+    prepared = prepare(X, Y, **metric_kwargs)
+    rng = as_generator(seed)
+    observed = prepared.value()
+    null = np.array([prepared.permuted(rng.permutation(prepared.n)) for _ in range(n_permutations)])
+    return _summarise_null(observed, null, higher_is_better)
+
+
+def _percentile_interval(samples: np.ndarray, confidence: float) -> tuple[float, float]:
+    finite = samples[np.isfinite(samples)]
+    if finite.size == 0:
+        return float("nan"), float("nan")
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(finite, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def bootstrap_ci(
+    metric: MetricLike,
+    X: np.ndarray,
+    Y: np.ndarray,
+    n_bootstrap: int = 200,
+    confidence: float = 0.95,
+    seed: int | np.random.Generator | None = 0,
+    **metric_kwargs: Any,
+) -> BootstrapResult:
+    """Percentile bootstrap interval of a metric over paired rows.
+
+    Each replicate draws ``n`` row indices with replacement and evaluates the
+    metric on ``(X[idx], Y[idx])``: pairs stay together. For neighbour-based
+    metrics (``mutual_knn``, ``rsa``) copies of the same frame are not counted
+    as neighbours or pairs of each other, which would otherwise inflate them.
+
+    Parameters
+    ----------
+    metric : str, MetricSpec or callable
+    X : array-like of shape (n, d_x)
+    Y : array-like of shape (n, d_y)
+    n_bootstrap : int, default 200
+    confidence : float in (0, 1), default 0.95
+    seed : int, Generator or None, default 0
+    **metric_kwargs
+        Passed to the metric.
+
+    Returns
+    -------
+    BootstrapResult
+    """
+    n_bootstrap = check_positive_int(n_bootstrap, "n_bootstrap")
+    confidence = check_fraction(confidence, "confidence")
+    prepare, _ = _resolve(metric)
+    prepared = prepare(X, Y, **metric_kwargs)
+    return _bootstrap_prepared(prepared, n_bootstrap, confidence, as_generator(seed))
+
+
+def _bootstrap_prepared(
+    prepared: PreparedMetric, n_bootstrap: int, confidence: float, rng: np.random.Generator
+) -> BootstrapResult:
+    n = prepared.n
+    samples = np.empty(n_bootstrap)
+    for b in range(n_bootstrap):
+        idx = rng.integers(0, n, size=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            samples[b] = prepared.resampled(idx)
+    low, high = _percentile_interval(samples, confidence)
+    return BootstrapResult(prepared.value(), low, high, confidence, samples)
+
+
+def map_permutation_test(
+    X_train: np.ndarray,
+    Y_train: np.ndarray,
+    X_test: np.ndarray,
+    Y_test: np.ndarray,
+    kind: str = "orthogonal",
+    n_permutations: int = 20,
+    seed: int | np.random.Generator | None = 0,
+    **params: Any,
+) -> PermutationResult:
+    """Null distribution of held-out map R2 under shuffled training pairs.
+
+    The observed value is the R2 on ``(X_test, Y_test)`` of a map fitted on
+    ``(X_train, Y_train)``; each null value refits the map on
+    ``(X_train, Y_train[perm])`` and scores it on the same held-out pairs.
+    This is the honest null for a fitted map: with enough parameters a map can
+    fit any training pairing, but only a real correspondence transfers.
+
+    Parameters
+    ----------
+    X_train, Y_train : array-like of shape (n_train, d_x), (n_train, d_y)
+    X_test, Y_test : array-like of shape (n_test, d_x), (n_test, d_y)
+    kind : str, default "orthogonal"
+    n_permutations : int, default 20
+    seed : int, Generator or None, default 0
+    **params
+        Hyperparameters of the map.
+
+    Returns
+    -------
+    PermutationResult
+    """
+    n_permutations = check_positive_int(n_permutations, "n_permutations")
+    get_map_class(kind)
+    X_train, Y_train = check_paired(X_train, Y_train, ("X_train", "Y_train"), allow_constant=True)
+    X_test, Y_test = check_paired(X_test, Y_test, ("X_test", "Y_test"), allow_constant=True)
+    rng = as_generator(seed)
+    observed = fit_map(X_train, Y_train, kind, **params).score(X_test, Y_test)
+    null = np.empty(n_permutations)
+    for i in range(n_permutations):
+        perm = rng.permutation(X_train.shape[0])
+        m = fit_map(X_train, Y_train[perm], kind, **params)
+        null[i] = r2_score(Y_test, m.transform(X_test))
+    return _summarise_null(observed, null, True)

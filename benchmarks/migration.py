@@ -960,7 +960,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     group = parser.add_argument_group("config overrides (applied last)")
     for f in dataclasses.fields(MigrationConfig):
         group.add_argument(f"--{f.name.replace('_', '-')}", dest=f"override_{f.name}",
-                           type=_parser_for(hints[f.name]), default=None,
+                           type=_parser_for(hints[f.name]), default=argparse.SUPPRESS,
                            metavar=f.name.upper(), help=docs.get(f.name))
     parser.set_defaults(func=_main)
     return parser
@@ -971,9 +971,10 @@ def config_from_args(args: argparse.Namespace) -> MigrationConfig:
     cfg = get_preset(args.preset)
     if args.config is not None:
         cfg = load_config(args.config, base=cfg)
+    # Flags default to SUPPRESS, so only those given appear (``--num-threads none`` too).
     overrides = {f.name: getattr(args, f"override_{f.name}")
                  for f in dataclasses.fields(MigrationConfig)
-                 if getattr(args, f"override_{f.name}", None) is not None}
+                 if hasattr(args, f"override_{f.name}")}
     return cfg.replace(**overrides).validate()
 
 

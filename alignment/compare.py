@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ._threads import single_blas_threaded
 from .maps import fit_map, get_map_class, r2_score
 from .maps import map_kinds as registered_map_kinds
 from .metrics import get_metric, metric_names, train_test_indices
@@ -160,6 +161,7 @@ def _stats_entry(value: float, low: float, high: float, null: np.ndarray, hib: b
     }
 
 
+@single_blas_threaded
 def compare(
     X: np.ndarray,
     Y: np.ndarray,
@@ -356,6 +358,7 @@ class AnchorCurve:
         return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
 
 
+@single_blas_threaded
 def anchor_curve(
     source: np.ndarray,
     target: np.ndarray,

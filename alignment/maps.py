@@ -42,6 +42,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.linalg
 
+from ._threads import blas_threads_for
 from .validation import check_latents, check_paired, check_positive_int
 
 __all__ = [
@@ -104,9 +105,7 @@ def get_map_class(kind: str) -> type[AlignmentMap]:
     try:
         return _MAP_REGISTRY[kind]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"kind must be one of {list(_MAP_REGISTRY)}; got {kind!r}."
-        ) from None
+        raise ValueError(f"kind must be one of {list(_MAP_REGISTRY)}; got {kind!r}.") from None
 
 
 def r2_score(Y_true: np.ndarray, Y_pred: np.ndarray) -> float:
@@ -189,7 +188,8 @@ class AlignmentMap:
         self._validate_params()
         self.n_features_in_ = X.shape[1]
         self.n_features_out_ = Y.shape[1]
-        self._fit(X, Y)
+        with blas_threads_for(X.size + Y.size):
+            self._fit(X, Y)
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
@@ -529,8 +529,11 @@ class RidgeMap(AlignmentMap):
     def _validate_params(self) -> None:
         check_positive_int(self.cv, "cv", minimum=2)
         alphas = np.asarray(self.alphas, dtype=np.float64)
-        if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(
-            alphas <= 0
+        if (
+            alphas.ndim != 1
+            or alphas.size == 0
+            or not np.all(np.isfinite(alphas))
+            or np.any(alphas <= 0)
         ):
             raise ValueError(
                 f"alphas must be a non-empty 1-D sequence of positive finite floats; got "

@@ -35,6 +35,7 @@ import scipy.linalg
 import scipy.spatial.distance
 import scipy.stats
 
+from ._threads import blas_threads_for
 from .maps import fit_map, get_map_class
 from .validation import (
     as_generator,
@@ -265,7 +266,8 @@ def linear_cka(X: np.ndarray, Y: np.ndarray, *, debiased: bool = False) -> float
         In [0, 1] for the biased estimator.
     """
     X, Y = check_paired(X, Y, min_rows=4 if debiased else 2, reason="for CKA")
-    return _linear_cka_kernel(X, Y, debiased=debiased)
+    with blas_threads_for(X.size + Y.size):
+        return _linear_cka_kernel(X, Y, debiased=debiased)
 
 
 def _prepare_linear_cka(X: np.ndarray, Y: np.ndarray, *, debiased: bool = False) -> PreparedMetric:
@@ -379,8 +381,10 @@ class _PreparedRBFCKA(PreparedMetric):
 
 
 def _check_bandwidth(bandwidth: Any) -> float:
-    if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, float, np.floating)) or not (
-        np.isfinite(bandwidth) and bandwidth > 0
+    if (
+        isinstance(bandwidth, bool)
+        or not isinstance(bandwidth, (int, float, np.floating))
+        or not (np.isfinite(bandwidth) and bandwidth > 0)
     ):
         raise ValueError(f"bandwidth must be a positive finite float; got {bandwidth!r}.")
     return float(bandwidth)
@@ -422,7 +426,8 @@ def rbf_cka(
     X, Y = check_paired(X, Y, min_rows=4, reason="for RBF CKA")
     bandwidth = _check_bandwidth(bandwidth)
     X, Y = _subsample(X, Y, _check_max_rows(max_rows), seed)
-    return _rbf_cka_kernel(X, Y, bandwidth=bandwidth, debiased=debiased)
+    with blas_threads_for(X.size + Y.size):
+        return _rbf_cka_kernel(X, Y, bandwidth=bandwidth, debiased=debiased)
 
 
 def _prepare_rbf_cka(
@@ -472,7 +477,8 @@ def procrustes_distance(X: np.ndarray, Y: np.ndarray) -> float:
     copy of ``X``, and is a metric (Williams et al. 2021).
     """
     X, Y = check_paired(X, Y, min_rows=2, reason="for the Procrustes distance")
-    return _procrustes_kernel(X, Y)
+    with blas_threads_for(X.size + Y.size):
+        return _procrustes_kernel(X, Y)
 
 
 def shape_distance(X: np.ndarray, Y: np.ndarray) -> float:
@@ -484,7 +490,8 @@ def shape_distance(X: np.ndarray, Y: np.ndarray) -> float:
     (``procrustes = 2 sin(angle / 2)``), and satisfies the triangle inequality.
     """
     X, Y = check_paired(X, Y, min_rows=2, reason="for the shape distance")
-    return _shape_kernel(X, Y)
+    with blas_threads_for(X.size + Y.size):
+        return _shape_kernel(X, Y)
 
 
 def _prepare_procrustes(X: np.ndarray, Y: np.ndarray) -> PreparedMetric:
@@ -574,7 +581,9 @@ def svcca(X: np.ndarray, Y: np.ndarray, *, keep: float | int = 0.99) -> float:
     float in [0, 1]
     """
     X, Y = check_paired(X, Y, min_rows=3, reason="for SVCCA")
-    return _svcca_kernel(X, Y, keep=_check_keep(keep))
+    keep = _check_keep(keep)
+    with blas_threads_for(X.size + Y.size):
+        return _svcca_kernel(X, Y, keep=keep)
 
 
 def _prepare_svcca(X: np.ndarray, Y: np.ndarray, *, keep: float | int = 0.99) -> PreparedMetric:
@@ -724,7 +733,8 @@ def mutual_knn(X: np.ndarray, Y: np.ndarray, k: int = 10) -> float:
     float in [0, 1]
     """
     X, Y, k = _check_knn_inputs(X, Y, k)
-    return _mutual_knn_kernel(X, Y, k=k)
+    with blas_threads_for(X.size + Y.size):
+        return _mutual_knn_kernel(X, Y, k=k)
 
 
 def _prepare_mutual_knn(X: np.ndarray, Y: np.ndarray, *, k: int = 10) -> PreparedMetric:
@@ -833,7 +843,8 @@ def rsa(
     X, Y = check_paired(X, Y, min_rows=3, reason="for RSA (at least two distinct pairs)")
     distance = check_choice(distance, "distance", _RSA_DISTANCES)
     X, Y = _subsample(X, Y, _check_max_rows(max_rows), seed)
-    return _rsa_kernel(X, Y, distance=distance)
+    with blas_threads_for(X.size + Y.size):
+        return _rsa_kernel(X, Y, distance=distance)
 
 
 def _prepare_rsa(

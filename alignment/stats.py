@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ._threads import single_blas_threaded
 from .maps import fit_map, get_map_class, r2_score
 from .metrics import MetricSpec, PreparedMetric, get_metric
 from .validation import as_generator, check_fraction, check_paired, check_positive_int
@@ -126,9 +127,7 @@ def p_value_from_null(observed: float, null: np.ndarray, higher_is_better: bool)
     return float((1 + np.count_nonzero(as_extreme)) / (1 + null.size))
 
 
-def _summarise_null(
-    observed: float, null: np.ndarray, higher_is_better: bool
-) -> PermutationResult:
+def _summarise_null(observed: float, null: np.ndarray, higher_is_better: bool) -> PermutationResult:
     finite = null[np.isfinite(null)]
     return PermutationResult(
         observed=float(observed),
@@ -140,6 +139,7 @@ def _summarise_null(
     )
 
 
+@single_blas_threaded
 def permutation_test(
     metric: MetricLike,
     X: np.ndarray,
@@ -192,6 +192,7 @@ def _percentile_interval(samples: np.ndarray, confidence: float) -> tuple[float,
     return float(low), float(high)
 
 
+@single_blas_threaded
 def bootstrap_ci(
     metric: MetricLike,
     X: np.ndarray,
@@ -243,6 +244,7 @@ def _bootstrap_prepared(
     return BootstrapResult(prepared.value(), low, high, confidence, samples)
 
 
+@single_blas_threaded
 def map_permutation_test(
     X_train: np.ndarray,
     Y_train: np.ndarray,

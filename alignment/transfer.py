@@ -20,6 +20,7 @@ import numpy as np
 import scipy.optimize
 import scipy.special
 
+from ._threads import single_blas_threaded
 from .maps import fit_map, get_map_class, r2_score
 from .validation import check_latents, check_paired, check_positive_int
 
@@ -72,6 +73,7 @@ class LogisticProbe:
         self.l2 = l2
         self.max_iter = max_iter
 
+    @single_blas_threaded
     def fit(self, X: np.ndarray, y: np.ndarray) -> LogisticProbe:
         """Fit on latents ``X`` (n, d) and labels ``y`` (n,); returns self."""
         X = check_latents(X, "X", min_rows=2, allow_constant=True)
@@ -181,10 +183,13 @@ class TransferResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict of the fields (NaN becomes None)."""
-        return {k: (None if isinstance(v, float) and np.isnan(v) else v)
-                for k, v in asdict(self).items()}
+        return {
+            k: (None if isinstance(v, float) and np.isnan(v) else v)
+            for k, v in asdict(self).items()
+        }
 
 
+@single_blas_threaded
 def transfer_probe(
     source_train: np.ndarray,
     target_train: np.ndarray,

@@ -36,9 +36,9 @@ def constant_columns(X: np.ndarray) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[0] == 0:
         return np.zeros(0, dtype=np.intp)
-    spread = X.max(axis=0) - X.min(axis=0)
-    scale = np.abs(X).max(axis=0)
-    return np.flatnonzero(spread <= 1e-12 * scale)
+    hi, lo = X.max(axis=0), X.min(axis=0)
+    scale = np.maximum(np.abs(hi), np.abs(lo))
+    return np.flatnonzero(hi - lo <= 1e-12 * scale)
 
 
 def drop_constant_columns(X: np.ndarray) -> np.ndarray:
@@ -119,8 +119,11 @@ def check_latents(
             f"{name} has {arr.shape[0]} rows but at least {min_rows} are needed{why}; "
             "pass more paired frames."
         )
-    finite = np.isfinite(arr)
-    if not finite.all():
+    # max/min propagate NaN and keep inf, so one reduction pass screens for both and
+    # also gives the column ranges for the constant-column check.
+    hi, lo = arr.max(axis=0), arr.min(axis=0)
+    if not (np.isfinite(hi).all() and np.isfinite(lo).all()):
+        finite = np.isfinite(arr)
         bad_rows = np.flatnonzero(~finite.all(axis=1))
         n_nan = int(np.isnan(arr).sum())
         n_inf = int(np.isinf(arr).sum())
@@ -130,7 +133,7 @@ def check_latents(
             "(keep the pairing) or fix the encoder that produced them."
         )
     if not allow_constant:
-        const = constant_columns(arr)
+        const = np.flatnonzero(hi - lo <= 1e-12 * np.maximum(np.abs(hi), np.abs(lo)))
         if const.size:
             raise ValueError(
                 f"{name} has {const.size} constant column(s) (indices {const[:10].tolist()}"

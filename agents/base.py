@@ -1,0 +1,109 @@
+"""The :class:`Agent` protocol and the batch type every agent trains on.
+
+An agent is anything with a ``latent_dim``, an ``encode`` method, a ``train_step``
+method and a pair of state-dict methods. Nothing else is required, so a user can
+write one in about thirty lines (see ``examples/socialview-example-agent``). The
+trainer looks for a few *optional* attributes and uses them when present:
+
+``horizon`` (int, default 1)
+    How many future frames (and actions) each batch carries.
+``action_dim`` (int)
+    Checked against the dataset's action width before training starts.
+``to(device)``
+    Called once to move the agent to the training device.
+``compile()``
+    Called when the trainer is asked for ``torch.compile``.
+``config``
+    A dataclass (or dict) of the agent's constructor arguments, saved in the run folder.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+__all__ = ["Agent", "Batch", "as_uint8_tensor", "frames_to_float"]
+
+
+class Batch(NamedTuple):
+    """A batch of transitions ``(obs_t, actions, future frames)`` from one camera.
+
+    With ``K = horizon`` (1 unless the agent asks for more), sample ``i`` holds
+    frame ``t``, the ``K`` actions applied after frames ``t .. t+K-1``, and frames
+    ``t+1 .. t+K``, all inside one episode. For the one-step case use
+    ``batch.action[:, 0]`` and ``batch.next_obs[:, 0]``.
+    """
+
+    obs: torch.Tensor
+    """uint8 ``(B, H, W, 3)``: frames at time ``t``."""
+    action: torch.Tensor
+    """float32 ``(B, K, A)``: actions applied right after frames ``t .. t+K-1``."""
+    next_obs: torch.Tensor
+    """uint8 ``(B, K, H, W, 3)``: frames ``t+1 .. t+K``."""
+
+    def to(self, device: torch.device | str) -> Batch:
+        """Return the batch on ``device`` (non-blocking where the source is pinned)."""
+        return Batch(*(t.to(device, non_blocking=True) for t in self))
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """What the trainer, ``embed`` and the sweep need from an agent.
+
+    Each agent owns all of its state (parameters, optimizer, ``torch.Generator``):
+    two agents never share a tensor or a random stream, which is what makes
+    "independently trained" true.
+    """
+
+    latent_dim: int
+    """Width of the vectors returned by :meth:`encode`."""
+
+    def encode(self, frames: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """Map uint8 frames ``(B, H, W, 3)`` to float latents ``(B, latent_dim)``."""
+        ...
+
+    def train_step(self, batch: Batch) -> dict[str, float]:
+        """Take one optimisation step on ``batch``; return scalar metrics (``loss`` first)."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly: weights, optimizer, counters, RNG state."""
+        ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        ...
+
+
+def as_uint8_tensor(frames: np.ndarray | torch.Tensor, device: torch.device | None = None
+                    ) -> torch.Tensor:
+    """Return ``frames`` as a uint8 ``(B, H, W, 3)`` tensor, checking the layout.
+
+    Accepts numpy arrays (memory-mapped ones included) and tensors, so agents can
+    be handed either. Raises ``ValueError`` for any other dtype or shape, rather
+    than silently rescaling floats.
+    """
+    tensor = torch.as_tensor(np.ascontiguousarray(frames)) if isinstance(frames, np.ndarray) \
+        else frames
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"frames must be a numpy array or a torch tensor, got {type(frames)}")
+    if tensor.dtype != torch.uint8:
+        raise ValueError(f"frames must be uint8 RGB, got dtype {tensor.dtype}")
+    if tensor.ndim != 4 or tensor.shape[-1] != 3:
+        raise ValueError(f"frames must have shape (B, H, W, 3), got {tuple(tensor.shape)}")
+    if device is not None:
+        tensor = tensor.to(device)
+    return tensor
+
+
+def frames_to_float(frames: torch.Tensor) -> torch.Tensor:
+    """Turn uint8 ``(B, H, W, 3)`` frames into float ``(B, 3, H, W)`` in ``[-0.5, 0.5]``.
+
+    The conversion happens on the fly, batch by batch, so datasets stay uint8 on
+    disk and in memory (4x smaller). Permuting NHWC to NCHW yields a
+    channels-last tensor without a copy, which is the layout the CPU conv kernels
+    prefer; the cast is the only pass over the data.
+    """
+    return frames.permute(0, 3, 1, 2).float().mul_(1.0 / 255.0).sub_(0.5)

@@ -1,0 +1,195 @@
+"""``jepa``: an action-conditioned world model trained in latent space.
+
+The online encoder maps frame ``t`` to ``z_t``; a predictor maps ``(z_t, a_t..)``
+to the *target* encoder's embedding of frame ``t+k``. The target encoder is an
+exponential moving average (EMA) of the online one, with a momentum that rises
+from ``ema_momentum`` to ``ema_momentum_end`` along a cosine schedule. Nothing in
+this loss stops the trivial solution "every frame maps to the same vector"; the
+VICReg-style variance and covariance terms do (switch them off with
+``anti_collapse=False`` to watch the collapse happen in ``emb_std`` and
+``eff_rank``, which every step reports).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+
+from socialview.agents.base import Batch
+from socialview.agents.nets import (
+    ConvEncoder,
+    EncoderConfig,
+    PredictorMLP,
+    build_module,
+    effective_rank,
+    embedding_std,
+)
+from socialview.agents.registry import register_agent
+from socialview.agents.torch_agent import TorchAgent
+
+__all__ = ["JEPAAgent", "JEPAConfig", "covariance_loss", "variance_loss"]
+
+
+@dataclass
+class JEPAConfig(EncoderConfig):
+    """Hyperparameters of :class:`JEPAAgent` (encoder fields come from ``EncoderConfig``)."""
+
+    seed: int = 0
+    """Seeds this agent's own generator (initialisation); nothing global is touched."""
+    action_dim: int = 2
+    """Width of one action (the SocialView dataset has 2)."""
+    horizon: int = 1
+    """k: predict the target embedding of frame t+k."""
+    rollout: bool = False
+    """If True, apply a one-step predictor k times and score every intermediate step;
+    if False, one predictor call sees all k actions and predicts z_{t+k} directly."""
+    predictor_hidden: int = 256
+    """Hidden width of the predictor MLP."""
+    predictor_layers: int = 2
+    """Linear layers in the predictor MLP."""
+    lr: float = 1e-3
+    """AdamW learning rate."""
+    weight_decay: float = 1e-5
+    """AdamW weight decay."""
+    ema_momentum: float = 0.99
+    """Target-encoder EMA momentum at step 0."""
+    ema_momentum_end: float = 1.0
+    """Momentum reached at ``ema_schedule_steps`` (cosine schedule in between)."""
+    ema_schedule_steps: int = 1000
+    """Length of the momentum schedule in steps."""
+    anti_collapse: bool = True
+    """Add the variance/covariance regulariser. False lets the latents collapse."""
+    var_weight: float = 1.0
+    """Weight of the hinge on each latent dimension's std (VICReg variance term)."""
+    var_target: float = 1.0
+    """Std each latent dimension is pushed to reach."""
+    cov_weight: float = 0.04
+    """Weight of the off-diagonal covariance penalty (decorrelates dimensions)."""
+    pred_weight: float = 1.0
+    """Weight of the latent prediction loss."""
+    encode_with: str = "online"
+    """Which encoder ``encode`` uses: "online" or "target" (the EMA one)."""
+
+
+def variance_loss(z: torch.Tensor, target: float = 1.0, eps: float = 1e-4) -> torch.Tensor:
+    """Mean hinge ``relu(target - std_j)`` over latent dimensions ``j`` (VICReg)."""
+    std = torch.sqrt(z.var(dim=0) + eps)
+    return F.relu(target - std).mean()
+
+
+def covariance_loss(z: torch.Tensor) -> torch.Tensor:
+    """Sum of squared off-diagonal covariances divided by the dimension (VICReg)."""
+    n, d = z.shape
+    zc = z - z.mean(dim=0)
+    cov = (zc.T @ zc) / max(n - 1, 1)
+    off = cov - torch.diag(torch.diagonal(cov))
+    return off.pow(2).sum() / d
+
+
+@register_agent("jepa")
+class JEPAAgent(TorchAgent):
+    """Action-conditioned JEPA with an EMA target encoder and VICReg anti-collapse terms.
+
+    Parameters
+    ----------
+    **config
+        Fields of :class:`JEPAConfig`.
+    """
+
+    config_class = JEPAConfig
+    module_names = ("encoder", "target_encoder", "predictor")
+
+    def _build(self) -> None:
+        cfg: JEPAConfig = self.config
+        if cfg.encode_with not in ("online", "target"):
+            raise ValueError(f"encode_with must be 'online' or 'target', got {cfg.encode_with!r}")
+        if cfg.horizon < 1:
+            raise ValueError(f"horizon must be >= 1, got {cfg.horizon}")
+        enc_cfg = EncoderConfig(**{k: getattr(cfg, k) for k in EncoderConfig.__dataclass_fields__})
+        self.horizon = cfg.horizon
+        self.action_dim = cfg.action_dim
+        self.encoder = build_module(lambda: ConvEncoder(enc_cfg), self.generator)
+        self.target_encoder = build_module(lambda: ConvEncoder(enc_cfg), self.generator)
+        self.target_encoder.load_state_dict(self.encoder.state_dict())
+        self.target_encoder.requires_grad_(False)
+        pred_actions = cfg.action_dim * (1 if cfg.rollout else cfg.horizon)
+        self.predictor = build_module(
+            lambda: PredictorMLP(cfg.latent_dim, pred_actions, cfg.predictor_hidden,
+                                 cfg.predictor_layers),
+            self.generator,
+        )
+        params = list(self.encoder.parameters()) + list(self.predictor.parameters())
+        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    def momentum(self, step: int | None = None) -> float:
+        """EMA momentum at ``step``: cosine from ``ema_momentum`` to ``ema_momentum_end``."""
+        cfg = self.config
+        step = self.step if step is None else step
+        frac = min(step / max(cfg.ema_schedule_steps, 1), 1.0)
+        return cfg.ema_momentum_end - (cfg.ema_momentum_end - cfg.ema_momentum) * (
+            math.cos(math.pi * frac) + 1.0) / 2.0
+
+    def _encode(self, frames: torch.Tensor) -> torch.Tensor:
+        enc = self.encoder if self.config.encode_with == "online" else self.target_encoder
+        return enc(frames)
+
+    def losses(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Forward pass: the loss terms (tensors) for ``batch``, nothing updated."""
+        cfg = self.config
+        b, k = batch.action.shape[:2]
+        if k != cfg.horizon:
+            raise ValueError(f"batch has horizon {k}, this agent was built for {cfg.horizon}")
+        z = self.encoder(batch.obs)
+        with torch.no_grad():
+            if cfg.rollout:
+                frames = batch.next_obs.flatten(0, 1)
+                targets = self.target_encoder(frames).view(b, k, -1)
+            else:
+                targets = self.target_encoder(batch.next_obs[:, -1]).unsqueeze(1)
+        if cfg.rollout:
+            preds, zi = [], z
+            for i in range(k):
+                zi = self.predictor(zi, batch.action[:, i])
+                preds.append(zi)
+            pred = torch.stack(preds, dim=1)
+        else:
+            pred = self.predictor(z, batch.action.flatten(1)).unsqueeze(1)
+        out = {"pred_loss": F.mse_loss(pred, targets), "z": z, "targets": targets}
+        loss = cfg.pred_weight * out["pred_loss"]
+        if cfg.anti_collapse:
+            out["var_loss"] = variance_loss(z, cfg.var_target)
+            out["cov_loss"] = covariance_loss(z)
+            loss = loss + cfg.var_weight * out["var_loss"] + cfg.cov_weight * out["cov_loss"]
+        out["loss"] = loss
+        return out
+
+    def train_step(self, batch: Batch) -> dict[str, float]:
+        """One AdamW step on the prediction (+ anti-collapse) loss, then the EMA update."""
+        for m in self.modules().values():
+            m.train()
+        out = self.losses(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        self.optimizer.step()
+        momentum = self.momentum()
+        with torch.no_grad():
+            online = list(self.encoder.parameters())
+            target = list(self.target_encoder.parameters())
+            torch._foreach_lerp_(target, online, 1.0 - momentum)
+        self.step += 1
+        metrics = {
+            "loss": float(out["loss"].detach()),
+            "pred_loss": float(out["pred_loss"].detach()),
+        }
+        if "var_loss" in out:
+            metrics["var_loss"] = float(out["var_loss"].detach())
+            metrics["cov_loss"] = float(out["cov_loss"].detach())
+        z = out["z"].detach()
+        metrics["emb_std"] = embedding_std(z)
+        metrics["eff_rank"] = effective_rank(z)
+        metrics["target_std"] = embedding_std(out["targets"][:, -1])
+        metrics["ema_momentum"] = momentum
+        return metrics

@@ -1,0 +1,188 @@
+"""Small networks shared by the built-in agents, built without the global RNG.
+
+Modules are created on the ``meta`` device and then materialised and initialised
+from the agent's own ``torch.Generator`` (:func:`build_module`). So building an
+agent neither reads nor advances ``torch``'s global random state, and two agents
+built with different seeds differ only through their own generators.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from socialview.agents.base import frames_to_float
+
+__all__ = [
+    "ConvDecoder",
+    "ConvEncoder",
+    "EncoderConfig",
+    "PredictorMLP",
+    "build_module",
+    "effective_rank",
+    "embedding_std",
+    "init_parameters",
+]
+
+
+@dataclass
+class EncoderConfig:
+    """Shape of the convolutional encoder shared by ``jepa``, ``autoencoder`` and ``random``."""
+
+    latent_dim: int = 64
+    """Width of the latent vector."""
+    width: int = 32
+    """Channels of every conv layer."""
+    depth: int = 4
+    """Number of stride-2 conv layers (each halves the image side)."""
+    input_size: int | None = 32
+    """Frames are area-resized to this side before the convs (None: keep the dataset's).
+    64 -> 32 cuts the conv cost 4x on CPU and keeps object positions readable."""
+    grid: int = 4
+    """Side of the spatial grid flattened into the output layer (adaptive pooling
+    makes the encoder work for any input size while keeping *where* things are)."""
+    norm: bool = True
+    """GroupNorm after each conv (stabilises training without batch statistics)."""
+
+
+def _activation() -> nn.Module:
+    return nn.GELU()
+
+
+class ConvEncoder(nn.Module):
+    """uint8 frames -> latent vectors: ``depth`` stride-2 convs, a spatial grid, a linear head.
+
+    The head flattens a ``grid x grid`` feature map rather than global-pooling it, so
+    position information survives (the probes read positions out of the latents).
+    """
+
+    def __init__(self, cfg: EncoderConfig) -> None:
+        super().__init__()
+        self.input_size = cfg.input_size
+        layers: list[nn.Module] = []
+        in_ch = 3
+        for _ in range(cfg.depth):
+            layers.append(nn.Conv2d(in_ch, cfg.width, kernel_size=4, stride=2, padding=1))
+            if cfg.norm:
+                layers.append(nn.GroupNorm(max(1, cfg.width // 8), cfg.width))
+            layers.append(_activation())
+            in_ch = cfg.width
+        self.convs = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(cfg.grid)
+        self.head = nn.Linear(cfg.width * cfg.grid * cfg.grid, cfg.latent_dim)
+
+    def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
+        x = frames_to_float(frames)
+        if self.input_size is not None and x.shape[-1] != self.input_size:
+            x = F.interpolate(x, size=(self.input_size, self.input_size), mode="area")
+        return x
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        x = self.convs(self.preprocess(frames))
+        return self.head(self.pool(x).flatten(1))
+
+
+class ConvDecoder(nn.Module):
+    """Latent vectors -> images ``(B, 3, S, S)`` with ``S = grid * 2**depth``."""
+
+    def __init__(self, cfg: EncoderConfig) -> None:
+        super().__init__()
+        self.grid = cfg.grid
+        self.width = cfg.width
+        self.fc = nn.Linear(cfg.latent_dim, cfg.width * cfg.grid * cfg.grid)
+        layers: list[nn.Module] = []
+        for i in range(cfg.depth):
+            last = i == cfg.depth - 1
+            layers.append(nn.ConvTranspose2d(cfg.width, 3 if last else cfg.width,
+                                             kernel_size=4, stride=2, padding=1))
+            if not last:
+                layers.append(_activation())
+        self.deconvs = nn.Sequential(*layers)
+        self.output_size = cfg.grid * 2 ** cfg.depth
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.fc(z).view(-1, self.width, self.grid, self.grid)
+        return self.deconvs(F.gelu(x))
+
+
+class PredictorMLP(nn.Module):
+    """Residual MLP: ``(z, a) -> z + f([z, a])``, the JEPA dynamics model in latent space."""
+
+    def __init__(self, latent_dim: int, action_dim: int, hidden: int, layers: int = 2) -> None:
+        super().__init__()
+        dims = [latent_dim + action_dim] + [hidden] * (layers - 1)
+        mods: list[nn.Module] = []
+        for a, b in itertools.pairwise(dims):
+            mods += [nn.Linear(a, b), nn.LayerNorm(b), _activation()]
+        mods.append(nn.Linear(dims[-1], latent_dim))
+        self.net = nn.Sequential(*mods)
+
+    def forward(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        return z + self.net(torch.cat([z, a], dim=-1))
+
+
+def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    """(Re)initialise every parameter of ``module`` from ``generator``, in place.
+
+    Uses PyTorch's default schemes (Kaiming-uniform weights with ``a=sqrt(5)``,
+    uniform biases in ``+-1/sqrt(fan_in)``; norms to 1 and 0) but draws from the
+    given generator instead of the global one. Unknown parameterised layers are an
+    error, so nothing is left uninitialised.
+    """
+    with torch.no_grad():
+        for sub in module.modules():
+            if isinstance(sub, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                nn.init.kaiming_uniform_(sub.weight, a=math.sqrt(5), generator=generator)
+                if sub.bias is not None:
+                    fan_in, _ = nn.init._calculate_fan_in_and_fan_out(sub.weight)
+                    bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                    nn.init.uniform_(sub.bias, -bound, bound, generator=generator)
+            elif isinstance(sub, (nn.GroupNorm, nn.LayerNorm)):
+                if sub.weight is not None:
+                    nn.init.ones_(sub.weight)
+                if sub.bias is not None:
+                    nn.init.zeros_(sub.bias)
+            elif any(True for _ in sub.parameters(recurse=False)):
+                raise TypeError(f"init_parameters does not know how to initialise {type(sub)}")
+    return module
+
+
+def build_module(factory: Callable[[], nn.Module], generator: torch.Generator) -> nn.Module:
+    """Build ``factory()`` on the meta device, materialise it on CPU, init from ``generator``."""
+    with torch.device("meta"):
+        module = factory()
+    module = module.to_empty(device="cpu")
+    for buf in module.buffers():  # none in our nets, but never leave memory uninitialised
+        buf.zero_()
+    return init_parameters(module, generator)
+
+
+@torch.no_grad()
+def embedding_std(z: torch.Tensor) -> float:
+    """Mean over dimensions of the per-dimension std across the batch (0 means collapse)."""
+    return float(z.float().std(dim=0).mean())
+
+
+@torch.no_grad()
+def effective_rank(z: torch.Tensor) -> float:
+    """Effective rank (Roy & Vetterli 2007): ``exp(entropy)`` of the normalised singular values.
+
+    Ranges from 1 (all samples on a line, dimensional collapse) to
+    ``min(B, latent_dim)`` (variance spread evenly).
+    """
+    z = z.float()
+    z = z - z.mean(dim=0, keepdim=True)
+    s = torch.linalg.svdvals(z)
+    total = s.sum()
+    if not torch.isfinite(total) or total <= 0:
+        return 0.0 if total == 0 else float("nan")
+    p = s / total
+    p = p[p > 0]
+    return float(torch.exp(-(p * p.log()).sum()))

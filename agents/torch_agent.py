@@ -1,0 +1,142 @@
+"""Shared plumbing of the built-in agents: config, own generator, device, state dict.
+
+Subclasses set ``config_class`` (a dataclass whose fields are the config keys,
+``seed`` and ``latent_dim`` included), build their networks in ``_build`` from
+``self.generator`` and implement ``train_step``. The base class handles the
+rest: ``encode`` without gradients, ``to(device)``, an exact ``state_dict`` (weights,
+optimizer moments, step counter, generator state) and a clear error when a state
+dict from another agent kind is loaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from socialview.agents.base import Batch, as_uint8_tensor
+
+__all__ = ["AgentStateError", "TorchAgent"]
+
+
+class AgentStateError(ValueError):
+    """Raised when a state dict does not belong to this agent kind or shape."""
+
+
+class TorchAgent:
+    """Base class of the built-in agents (not required for third-party agents)."""
+
+    config_class: ClassVar[type]
+    #: Attributes holding ``nn.Module`` objects saved in the state dict, in order.
+    module_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **config: Any) -> None:
+        self.config = self.config_class(**config)
+        self.latent_dim = int(self.config.latent_dim)
+        self.generator = torch.Generator().manual_seed(int(self.config.seed))
+        self.device = torch.device("cpu")
+        self.step = 0
+        self.optimizer: torch.optim.Optimizer | None = None
+        self._build()
+
+    # -- to override --------------------------------------------------------
+    def _build(self) -> None:
+        """Create networks (from ``self.generator``) and the optimizer."""
+        raise NotImplementedError
+
+    def _encode(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 frames on ``self.device`` -> latents (called under ``no_grad``)."""
+        raise NotImplementedError
+
+    def train_step(self, batch: Batch) -> dict[str, float]:
+        raise NotImplementedError
+
+    # -- shared -------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        """Fully qualified class name, stored in checkpoints to catch kind mix-ups."""
+        cls = type(self)
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    def modules(self) -> dict[str, nn.Module]:
+        """The named networks of this agent."""
+        return {name: getattr(self, name) for name in self.module_names}
+
+    @torch.no_grad()
+    def encode(self, frames: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """Encode uint8 frames ``(B, H, W, 3)`` into float latents ``(B, latent_dim)``."""
+        x = as_uint8_tensor(frames, self.device)
+        training = {name: m.training for name, m in self.modules().items()}
+        for m in self.modules().values():
+            m.eval()
+        try:
+            return self._encode(x).float()
+        finally:
+            for name, m in self.modules().items():
+                m.train(training[name])
+
+    def to(self, device: torch.device | str) -> TorchAgent:
+        """Move networks (and optimizer state) to ``device``; returns ``self``."""
+        self.device = torch.device(device)
+        for m in self.modules().values():
+            m.to(self.device)
+        if self.optimizer is not None:  # moments created before a move follow the params
+            for state in self.optimizer.state.values():
+                for key, value in state.items():
+                    if isinstance(value, torch.Tensor) and value.ndim > 0:
+                        state[key] = value.to(self.device)
+        return self
+
+    def parameters(self) -> list[torch.Tensor]:
+        """All trainable parameters (used for counting and by tests)."""
+        return [p for m in self.modules().values() for p in m.parameters() if p.requires_grad]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return everything needed to resume exactly; only tensors, numbers and strings."""
+        return {
+            "agent_class": self.kind,
+            "config": dataclasses.asdict(self.config),
+            "step": self.step,
+            "modules": {name: m.state_dict() for name, m in self.modules().items()},
+            "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
+            "generator": self.generator.get_state(),
+            "extra": self._extra_state(),
+        }
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _load_extra_state(self, extra: dict[str, Any]) -> None:
+        pass
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; refuses one written by another agent kind."""
+        if not isinstance(state, dict) or "agent_class" not in state:
+            raise AgentStateError(f"not a {type(self).__name__} state dict "
+                                  "(no 'agent_class' key)")
+        if state["agent_class"] != self.kind:
+            raise AgentStateError(f"state dict belongs to agent {state['agent_class']!r}, "
+                                  f"cannot load it into {self.kind!r}")
+        for name, m in self.modules().items():
+            try:
+                m.load_state_dict(state["modules"][name])
+            except (KeyError, RuntimeError) as exc:
+                raise AgentStateError(f"state dict does not fit this {type(self).__name__} "
+                                      f"(different config?): {exc}") from exc
+        if self.optimizer is not None and state.get("optimizer") is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.step = int(state["step"])
+        self.generator.set_state(state["generator"])
+        self._load_extra_state(state.get("extra") or {})
+
+    def compile(self) -> None:
+        """Compile the networks with ``torch.compile`` (needs a C++ compiler on CPU)."""
+        for name in self.module_names:
+            module = getattr(self, name)
+            module.forward = torch.compile(module.forward, dynamic=False)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config})"

@@ -175,7 +175,7 @@ def compare(
     n_bootstrap: int = 200,
     confidence: float = 0.95,
     shuffle: bool = True,
-    max_metric_rows: int | None = 4000,
+    max_metric_rows: int | None = 2000,
     metric_params: dict[str, dict[str, Any]] | None = None,
     map_params: dict[str, dict[str, Any]] | None = None,
 ) -> CompareResult:
@@ -207,9 +207,11 @@ def compare(
     shuffle : bool, default True
         Random split; False holds out the last rows, which is stricter for
         temporally correlated frames.
-    max_metric_rows : int or None, default 4000
-        Metrics use at most this many held-out rows (random subset), because
-        kernel and neighbour metrics cost ``O(n^2)``; maps use all of them.
+    max_metric_rows : int or None, default 2000
+        Metrics use at most this many held-out rows (a seeded random subset,
+        the same for every metric), because kernel, neighbour and RSA metrics
+        cost ``O(n^2)`` per permutation and bootstrap resample; maps use every
+        held-out row.
     metric_params : dict, optional
         Keyword arguments per metric, e.g. ``{"mutual_knn": {"k": 5}}``.
     map_params : dict, optional
@@ -231,6 +233,8 @@ def compare(
     n_map_permutations = check_positive_int(n_map_permutations, "n_map_permutations", minimum=0)
     n_bootstrap = check_positive_int(n_bootstrap, "n_bootstrap")
     confidence = check_fraction(confidence, "confidence")
+    if max_metric_rows is not None:
+        max_metric_rows = check_positive_int(max_metric_rows, "max_metric_rows", minimum=8)
     metric_list = list(metric_names() if metrics is None else metrics)
     kind_list = list(registered_map_kinds() if map_kinds is None else map_kinds)
     specs = [get_metric(m) for m in metric_list]
@@ -286,7 +290,6 @@ def compare(
 
     Xm, Ym = Xte, Yte
     if max_metric_rows is not None:
-        max_metric_rows = check_positive_int(max_metric_rows, "max_metric_rows", minimum=8)
         if test.size > max_metric_rows:
             sub = np.sort(
                 _stream(seed, "metric_rows").choice(test.size, max_metric_rows, replace=False)

@@ -205,9 +205,13 @@ def bootstrap_ci(
     """Percentile bootstrap interval of a metric over paired rows.
 
     Each replicate draws ``n`` row indices with replacement and evaluates the
-    metric on ``(X[idx], Y[idx])``: pairs stay together. For neighbour-based
-    metrics (``mutual_knn``, ``rsa``) copies of the same frame are not counted
-    as neighbours or pairs of each other, which would otherwise inflate them.
+    metric on ``(X[idx], Y[idx])``: pairs stay together. Resampling with
+    replacement repeats frames, which would inflate neighbour and distance
+    metrics, so registered metrics handle copies explicitly: ``mutual_knn``
+    uses the ``k`` nearest *distinct* frames and weights rows by their count,
+    ``rsa`` skips the zero-distance pairs of a frame with its own copy, and
+    ``rbf_cka`` keeps the kernel bandwidth of the original rows. A plain
+    callable is evaluated on the resampled rows as they are.
 
     Parameters
     ----------
@@ -241,7 +245,7 @@ def _bootstrap_prepared(
         with np.errstate(invalid="ignore", divide="ignore"):
             samples[b] = prepared.resampled(idx)
     low, high = _percentile_interval(samples, confidence)
-    return BootstrapResult(prepared.value(), low, high, confidence, samples)
+    return BootstrapResult(float(prepared.value()), low, high, confidence, samples)
 
 
 @single_blas_threaded

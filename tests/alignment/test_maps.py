@@ -21,7 +21,7 @@ from socialview.alignment import (
     register_map,
 )
 
-PROPS = settings(max_examples=12, deadline=None, derandomize=True)
+PROPS = settings(max_examples=12, deadline=None, derandomize=True, database=None)
 
 
 def random_rotation(rng: np.random.Generator, d: int) -> np.ndarray:

@@ -27,7 +27,7 @@ from socialview.alignment import (
     svcca,
 )
 
-PROPS = settings(max_examples=10, deadline=None, derandomize=True)
+PROPS = settings(max_examples=10, deadline=None, derandomize=True, database=None)
 
 
 def random_rotation(rng: np.random.Generator, d: int) -> np.ndarray:

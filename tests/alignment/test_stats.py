@@ -18,7 +18,7 @@ from socialview.alignment import (
     permutation_test,
 )
 
-PROPS = settings(max_examples=8, deadline=None, derandomize=True)
+PROPS = settings(max_examples=8, deadline=None, derandomize=True, database=None)
 
 
 def related(seed: int, n: int = 120, d: int = 6, noise: float = 0.5):

@@ -56,17 +56,21 @@ def build_model(
     width: int,
     num_objects: int = 3,
     shadows: bool = False,
+    offscreen_size: tuple[int, int] | None = None,
 ) -> mujoco.MjModel:
     """Compile the arena with ``num_objects`` free objects and one camera per pose.
 
     The offscreen buffer is exactly ``height`` x ``width`` and the shadow map is
     off unless ``shadows`` is set: in software rendering MuJoCo's defaults
     (640x480 buffer, 4096 shadow map) cost tens of times more per frame.
+    ``offscreen_size`` (height, width) overrides the buffer size, for benchmarks
+    that measure exactly that cost.
     """
+    buffer_height, buffer_width = offscreen_size or (height, width)
     template = resources.files("socialview.envs").joinpath("assets/arena.xml").read_text()
     xml = template.format(
-        width=width,
-        height=height,
+        width=buffer_width,
+        height=buffer_height,
         shadowsize=4096 if shadows else 0,
         castshadow="true" if shadows else "false",
         objects="\n".join(_object_xml(k) for k in range(num_objects)),

@@ -1,0 +1,226 @@
+"""One cell of the overlap sweep: record, train one agent per camera, embed, measure.
+
+A cell is (target overlap, seed). Its result is a JSON file written atomically;
+everything it builds on the way (recordings, run folders with checkpoints) lives
+in the cell's folder, so a killed cell resumes where it stopped. The function is
+a plain top-level callable of JSON-able arguments so that local processes and
+Ray workers can run it unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import traceback
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from socialview.benchmarks._io import write_json_atomic
+from socialview.benchmarks.sweep_config import SweepConfig
+
+CAMERAS = ("cam0", "cam1")
+RESULT_VERSION = 1
+
+
+def cell_id(overlap: float, seed: int) -> str:
+    """Stable folder/file name of a cell, e.g. ``overlap0.40_seed1``."""
+    return f"overlap{overlap:.2f}_seed{seed}"
+
+
+def derived_seed(*parts: object) -> int:
+    """A 31-bit seed for one component, independent across ``parts`` (cell, agent, camera)."""
+    return zlib.crc32("/".join(str(p) for p in parts).encode()) & 0x7FFFFFFF
+
+
+def dataset_seeds(seed: int) -> tuple[int, int]:
+    """Seeds of a cell's training and evaluation recordings.
+
+    They depend on the sweep seed only, not on the overlap, so every overlap
+    level sees the same world trajectories: overlap is the only thing that changes.
+    """
+    return 1000 * seed + 1, 1000 * seed + 2
+
+
+def _record_once(out: Path, config: SweepConfig, overlap: float, seed: int, steps: int) -> Path:
+    from socialview.envs import load_dataset, record_dataset
+
+    if (out / "meta.json").exists():
+        try:
+            load_dataset(out)
+            return out
+        except ValueError:
+            pass  # unreadable: record again
+    return record_dataset(
+        out,
+        steps=steps,
+        overlap=overlap,
+        num_cameras=len(CAMERAS),
+        image_size=config.image_size,
+        seed=seed,
+        force=True,
+        preview=False,
+        progress=False,
+        episode_steps=config.episode_steps,
+        env_kwargs={"viewpoint_shift": config.viewpoint_shift},
+    )
+
+
+def heldout_split(episode: np.ndarray, test_size: float) -> int:
+    """Index where the held-out frames start: an episode boundary near ``1 - test_size``.
+
+    Neighbouring frames are near duplicates, so a random split would score the
+    map and the probes on frames they were, in effect, fitted on. Holding out
+    whole final episodes avoids that leak.
+    """
+    target = round(len(episode) * (1.0 - test_size))
+    boundaries = np.flatnonzero(np.diff(episode)) + 1
+    if boundaries.size == 0:
+        return target
+    return int(boundaries[np.argmin(np.abs(boundaries - target))])
+
+
+def _train_and_embed(
+    config: SweepConfig,
+    agent_name: str,
+    seed: int,
+    camera: str,
+    train: Path,
+    evaluation: Path,
+    run_dir: Path,
+) -> tuple[np.ndarray, dict]:
+    from socialview.agents import embed, make_agent, train_agent
+
+    agent = make_agent(
+        agent_name,
+        seed=derived_seed(seed, agent_name, camera),
+        latent_dim=config.latent_dim,
+        **config.agent_config.get(agent_name, {}),
+    )
+    result = train_agent(
+        agent,
+        train,
+        camera,
+        steps=config.steps_for(agent_name),
+        out_dir=run_dir,
+        seed=derived_seed(seed, agent_name, camera, "batches"),
+        batch_size=config.batch_size,
+        device="cpu",
+        progress=False,
+        num_threads=config.threads_per_cell,
+    )
+    return embed(agent, evaluation, camera), result.to_json()
+
+
+def _measure(config: SweepConfig, latents: dict[str, np.ndarray], evaluation: Path, seed: int):
+    from socialview.alignment import compare, transfer_probe
+    from socialview.envs import load_dataset
+
+    dataset = load_dataset(evaluation)
+    split = heldout_split(np.asarray(dataset.array("episode")), config.test_size)
+    test_size = (len(dataset) - split) / len(dataset)
+    a, b = latents[CAMERAS[0]], latents[CAMERAS[1]]
+    comparison = compare(
+        a,
+        b,
+        test_size=test_size,
+        seed=seed,
+        shuffle=False,
+        n_permutations=config.n_permutations,
+        n_map_permutations=config.n_map_permutations,
+        n_bootstrap=config.n_bootstrap,
+    )
+    labels = np.asarray(dataset.array("quadrant"))
+    transfer = transfer_probe(
+        a[:split], b[:split], labels[:split], a[split:], b[split:], labels[split:]
+    )
+    return comparison.to_dict(), transfer.to_dict()
+
+
+def run_cell(config_dict: dict[str, Any], overlap: float, seed: int, out_dir: str) -> dict:
+    """Run (or reuse) one cell and return its result; never raises for a failing cell.
+
+    Parameters
+    ----------
+    config_dict
+        :meth:`SweepConfig.to_dict` of the sweep.
+    overlap, seed
+        The cell.
+    out_dir
+        The sweep's output folder; the cell writes ``cells/<id>.json`` and works
+        in ``cells/<id>/``.
+
+    Returns
+    -------
+    dict
+        The cell's result: ``status`` is ``"ok"`` or ``"failed"`` (with the error
+        and traceback recorded, so the sweep goes on and reports it).
+    """
+    import torch
+
+    config = SweepConfig.from_dict(config_dict)
+    name = cell_id(overlap, seed)
+    cells = Path(out_dir) / "cells"
+    result_path, work = cells / f"{name}.json", cells / name
+    if result_path.exists():
+        previous = json.loads(result_path.read_text())
+        if previous.get("status") == "ok" and previous.get("version") == RESULT_VERSION:
+            return previous
+    start = time.perf_counter()
+    torch.set_num_threads(config.threads_per_cell)
+    base = {"cell": name, "overlap_target": overlap, "seed": seed, "version": RESULT_VERSION}
+    stages = tqdm(total=2 + 2 * len(config.agents) + len(config.agents), desc=name, leave=False)
+    try:
+        train_seed, eval_seed = dataset_seeds(seed)
+        stages.set_postfix_str("record")
+        train = _record_once(work / "train", config, overlap, train_seed, config.dataset_steps)
+        stages.update()
+        evaluation = _record_once(work / "eval", config, overlap, eval_seed, config.eval_steps)
+        stages.update()
+        meta = json.loads((evaluation / "meta.json").read_text())
+        agents: dict[str, Any] = {}
+        for agent_name in config.agents:
+            latents, training = {}, {}
+            for camera in CAMERAS:
+                stages.set_postfix_str(f"train {agent_name}/{camera}")
+                run_dir = work / "runs" / f"{_safe(agent_name)}-{camera}"
+                latents[camera], training[camera] = _train_and_embed(
+                    config, agent_name, seed, camera, train, evaluation, run_dir
+                )
+                stages.update()
+            stages.set_postfix_str(f"measure {agent_name}")
+            comparison, transfer = _measure(config, latents, evaluation, seed)
+            stages.update()
+            agents[agent_name] = {"compare": comparison, "transfer": transfer, "train": training}
+        result = {
+            **base,
+            "status": "ok",
+            "overlap_measured": meta["overlap"],
+            "overlap_matrix": meta["overlap_matrix"],
+            "cameras": meta["cameras"],
+            "agents": agents,
+            "wall_time_s": time.perf_counter() - start,
+        }
+    except Exception as error:  # a failing cell is recorded, the sweep goes on
+        result = {
+            **base,
+            "status": "failed",
+            "error": f"{type(error).__name__}: {error}",
+            "traceback": traceback.format_exc(),
+            "wall_time_s": time.perf_counter() - start,
+        }
+    finally:
+        stages.close()
+    write_json_atomic(result_path, result)
+    if result["status"] == "ok" and not config.keep_data:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _safe(name: str) -> str:
+    """A folder-safe form of an agent name (``pkg.mod:Attr`` -> ``pkg.mod_Attr``)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)

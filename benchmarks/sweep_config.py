@@ -1,0 +1,184 @@
+"""What an overlap sweep runs: its configuration, presets, and their validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Default training steps per agent kind when ``agent_steps`` does not say:
+#: the untrained control takes none, PCA sees enough batches to fill its sample.
+DEFAULT_AGENT_STEPS = {"random": 0, "pca": 40}
+
+
+@dataclass
+class SweepConfig:
+    """Everything that fixes an overlap sweep's results (saved as ``config.json``)."""
+
+    overlaps: list[float] = field(default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    """Target pixel overlaps of the two cameras, each in [0, 1]."""
+    seeds: list[int] = field(default_factory=lambda: [0, 1])
+    """One cell per (overlap, seed): the seed fixes the world's trajectories and the agents."""
+    agents: list[str] = field(default_factory=lambda: ["jepa", "random"])
+    """Agent kinds: registry names or "package.module:attr" strings."""
+    viewpoint_shift: float = 30.0
+    """Degrees of azimuth between the two cameras, in [0, 90]."""
+    image_size: int = 64
+    """Square image side in pixels."""
+    latent_dim: int = 64
+    """Latent width of every agent."""
+    dataset_steps: int = 2000
+    """Frames recorded for training the agents."""
+    eval_steps: int = 800
+    """Frames of a separately seeded recording used only for evaluation."""
+    train_steps: int = 600
+    """Training steps of each learning agent (see ``agent_steps`` for exceptions)."""
+    agent_steps: dict[str, int] = field(default_factory=dict)
+    """Per-kind training steps overriding ``train_steps`` (defaults: random 0, pca 40)."""
+    agent_config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per-kind extra keyword arguments for ``make_agent``."""
+    batch_size: int = 64
+    """Transitions per training step."""
+    episode_steps: int = 200
+    """Frames per recorded episode."""
+    test_size: float = 0.25
+    """Held-out share of the evaluation frames (its last episodes, never random frames)."""
+    n_permutations: int = 100
+    """Shuffled pairings per similarity metric (the null)."""
+    n_map_permutations: int = 10
+    """Refits on shuffled pairs per map kind (the null of held-out R2)."""
+    n_bootstrap: int = 200
+    """Bootstrap resamples for the per-cell confidence intervals."""
+    threads_per_cell: int = 2
+    """Torch threads inside one cell; results are reproducible for a fixed value."""
+    keep_data: bool = False
+    """Keep each cell's recordings and run folders after the cell is done."""
+
+    def steps_for(self, agent: str) -> int:
+        """Training steps of agent kind ``agent``."""
+        if agent in self.agent_steps:
+            return int(self.agent_steps[agent])
+        return DEFAULT_AGENT_STEPS.get(agent, self.train_steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form; :meth:`from_dict` inverts it."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> SweepConfig:
+        """Build and validate a config; unknown keys are an error that lists the known ones."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown sweep setting(s) {unknown}; known settings: {sorted(known)}")
+        config = cls(**dict(values))
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the setting, its value and what is allowed."""
+        if not self.overlaps:
+            raise ValueError("overlaps must list at least one value in [0, 1], got []")
+        for value in self.overlaps:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not (0.0 <= value <= 1.0)
+            ):
+                raise ValueError(f"overlaps must lie in [0, 1], got {value!r}")
+        if len(set(self.overlaps)) != len(self.overlaps):
+            raise ValueError(f"overlaps must not repeat a value, got {self.overlaps}")
+        if not self.seeds or not all(isinstance(s, int) and s >= 0 for s in self.seeds):
+            raise ValueError(f"seeds must be a non-empty list of ints >= 0, got {self.seeds!r}")
+        if not self.agents:
+            raise ValueError("agents must name at least one agent kind, got []")
+        if not 0.0 <= self.viewpoint_shift <= 90.0:
+            raise ValueError(f"viewpoint_shift must be in [0, 90], got {self.viewpoint_shift}")
+        for name in (
+            "image_size",
+            "latent_dim",
+            "dataset_steps",
+            "eval_steps",
+            "batch_size",
+            "episode_steps",
+            "n_permutations",
+            "n_bootstrap",
+            "threads_per_cell",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if not 0.0 < self.test_size < 1.0:
+            raise ValueError(f"test_size must be in (0, 1), got {self.test_size}")
+        if self.eval_steps < 2 * self.episode_steps and self.eval_steps < 40:
+            raise ValueError(
+                f"eval_steps={self.eval_steps} is too few frames to split into fitting and "
+                "held-out episodes; use at least 40"
+            )
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # CI: seconds per cell, three overlaps, one seed.
+    "smoke": {
+        "overlaps": [0.0, 0.5, 1.0],
+        "seeds": [0],
+        "agents": ["jepa", "random"],
+        "image_size": 32,
+        "latent_dim": 16,
+        "dataset_steps": 300,
+        "eval_steps": 160,
+        "episode_steps": 40,
+        "train_steps": 30,
+        "agent_steps": {"pca": 5},
+        "batch_size": 32,
+        "n_permutations": 20,
+        "n_map_permutations": 2,
+        "n_bootstrap": 30,
+        "threads_per_cell": 1,
+    },
+    # `make sweep`: six overlaps, two seeds, JEPA and the untrained control, 2 CPU cores.
+    "quick": {},
+    # GPU scale: finer overlap grid, more seeds, every built-in agent.
+    "full": {
+        "overlaps": [round(0.1 * i, 1) for i in range(11)],
+        "seeds": [0, 1, 2, 3, 4],
+        "agents": ["jepa", "autoencoder", "random", "pca"],
+        "dataset_steps": 20000,
+        "eval_steps": 4000,
+        "train_steps": 10000,
+        "agent_steps": {"pca": 64},
+        "n_permutations": 500,
+        "n_map_permutations": 50,
+        "n_bootstrap": 1000,
+        "threads_per_cell": 4,
+    },
+}
+
+
+def preset_config(name: str) -> SweepConfig:
+    """The named preset as a :class:`SweepConfig`."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return SweepConfig.from_dict(PRESETS[name])
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Settings from a JSON or YAML file (by extension), as a plain dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config file {str(path)!r} does not exist")
+    text = path.read_text()
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        values = yaml.safe_load(text)
+    elif path.suffix.lower() == ".json":
+        values = json.loads(text)
+    else:
+        raise ValueError(f"config file must end in .json, .yaml or .yml, got {str(path)!r}")
+    if not isinstance(values, dict):
+        raise ValueError(f"config file {str(path)!r} must hold a mapping of settings")
+    return values

@@ -1,0 +1,252 @@
+"""Turn cell results into the sweep's tables, charts and report.
+
+Rows: one per cell x agent x metric (``sweep.csv``/``sweep.json``). Summary: per
+agent and overlap level, the mean over seeds with a 95% interval (Student t over
+seeds when there are at least two, else the cell's own bootstrap interval).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: Charted metrics: (row name, axis title).
+CHART_METRICS = (
+    ("r2_orthogonal", "held-out R² (orthogonal map)"),
+    ("r2_linear", "held-out R² (linear map)"),
+    ("linear_cka", "linear CKA"),
+    ("mutual_knn", "mutual k-NN"),
+    ("transfer_accuracy", "zero-shot transfer accuracy"),
+)
+CSV_COLUMNS = (
+    "cell",
+    "overlap_target",
+    "overlap_measured",
+    "seed",
+    "agent",
+    "metric",
+    "value",
+    "ci_low",
+    "ci_high",
+    "null_mean",
+    "p_value",
+)
+TRANSFER_METRICS = ("transfer_accuracy", "native_accuracy", "source_accuracy", "chance")
+
+
+def cell_rows(cell: dict[str, Any]) -> list[dict[str, Any]]:
+    """Long-format rows of one successful cell."""
+    rows = []
+    common = {key: cell[key] for key in ("cell", "overlap_target", "overlap_measured", "seed")}
+    for agent, result in cell["agents"].items():
+        for metric, stats in result["compare"]["metrics"].items():
+            rows.append(
+                {
+                    **common,
+                    "agent": agent,
+                    "metric": metric,
+                    "value": stats["value"],
+                    "ci_low": stats["ci_low"],
+                    "ci_high": stats["ci_high"],
+                    "null_mean": stats["null_mean"],
+                    "p_value": stats["p_value"],
+                }
+            )
+        for metric in TRANSFER_METRICS:
+            rows.append(
+                {
+                    **common,
+                    "agent": agent,
+                    "metric": metric,
+                    "value": result["transfer"][metric],
+                    "ci_low": None,
+                    "ci_high": None,
+                    "null_mean": result["transfer"]["chance"]
+                    if metric == "transfer_accuracy"
+                    else None,
+                    "p_value": None,
+                }
+            )
+    return rows
+
+
+def rows_to_csv(rows: Iterable[dict[str, Any]]) -> str:
+    """CSV text with the columns of :data:`CSV_COLUMNS`."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in CSV_COLUMNS})
+    return buffer.getvalue()
+
+
+def _t_quantile(dof: int) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, dof))
+
+
+def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean over seeds per (agent, metric, overlap level) with a 95% interval."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[(row["agent"], row["metric"], row["overlap_target"])].append(row)
+    summary = []
+    for (agent, metric, target), members in sorted(groups.items()):
+        values = np.array([m["value"] for m in members if m["value"] is not None], dtype=float)
+        if values.size == 0:
+            continue
+        mean = float(values.mean())
+        if values.size >= 2:
+            half = _t_quantile(values.size - 1) * values.std(ddof=1) / math.sqrt(values.size)
+            low, high, method = mean - half, mean + half, "t over seeds"
+        elif members[0]["ci_low"] is not None:
+            low, high, method = members[0]["ci_low"], members[0]["ci_high"], "cell bootstrap"
+        else:
+            low = high = mean
+            method = "single value"
+        nulls = [m["null_mean"] for m in members if m["null_mean"] is not None]
+        summary.append(
+            {
+                "agent": agent,
+                "metric": metric,
+                "overlap_target": target,
+                "overlap_measured": float(np.mean([m["overlap_measured"] for m in members])),
+                "mean": mean,
+                "ci_low": float(low),
+                "ci_high": float(high),
+                "ci_method": method,
+                "n_seeds": int(values.size),
+                "null_mean": float(np.mean(nulls)) if nulls else None,
+            }
+        )
+    return summary
+
+
+def draw_charts(summary: Sequence[dict[str, Any]], out_dir: Path) -> list[Path]:
+    """Metric-vs-measured-overlap panels, one line per agent with 95% bands (PNG and SVG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    agents = sorted({row["agent"] for row in summary})
+    figure, axes = plt.subplots(1, len(CHART_METRICS), figsize=(4.0 * len(CHART_METRICS), 3.6))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for axis, (metric, title) in zip(axes, CHART_METRICS, strict=True):
+        nulls = []
+        for index, agent in enumerate(agents):
+            points = sorted(
+                (r for r in summary if r["agent"] == agent and r["metric"] == metric),
+                key=lambda r: r["overlap_measured"],
+            )
+            if not points:
+                continue
+            x = [p["overlap_measured"] for p in points]
+            colour = colours[index % len(colours)]
+            axis.plot(x, [p["mean"] for p in points], "o-", color=colour, label=agent)
+            axis.fill_between(
+                x,
+                [p["ci_low"] for p in points],
+                [p["ci_high"] for p in points],
+                color=colour,
+                alpha=0.2,
+            )
+            nulls += [p["null_mean"] for p in points if p["null_mean"] is not None]
+        if nulls:
+            label = "chance" if metric == "transfer_accuracy" else "shuffled-pairing null"
+            axis.axhline(
+                float(np.mean(nulls)), color="grey", linestyle="--", linewidth=1, label=label
+            )
+        axis.set_title(title, fontsize=10)
+        axis.set_xlabel("measured pixel overlap")
+        axis.set_xlim(-0.03, 1.03)
+        axis.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, loc="best")
+    figure.tight_layout()
+    paths = []
+    for suffix in ("png", "svg"):
+        path = out_dir / f"sweep.{suffix}"
+        partial = path.with_name(f".{path.name}.partial")
+        figure.savefig(partial, dpi=120, format=suffix)
+        os.replace(partial, path)
+        paths.append(path)
+    plt.close(figure)
+    return paths
+
+
+def summary_table(summary: Sequence[dict[str, Any]], metrics: Sequence[str]) -> str:
+    """Markdown table: one row per agent and overlap level, mean [95% CI] per metric."""
+    keyed = {(r["agent"], r["overlap_target"], r["metric"]): r for r in summary}
+    levels = sorted({(r["agent"], r["overlap_target"]) for r in summary})
+    lines = [
+        "| agent | overlap (target) | overlap (measured) | " + " | ".join(metrics) + " |",
+        "|---|---|---|" + "---|" * len(metrics),
+    ]
+    for agent, target in levels:
+        cells = []
+        measured = None
+        for metric in metrics:
+            row = keyed.get((agent, target, metric))
+            if row is None:
+                cells.append("–")
+                continue
+            measured = row["overlap_measured"]
+            cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
+        lines.append(f"| {agent} | {target:.2f} | {measured:.3f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def findings(summary: Sequence[dict[str, Any]], agents: Sequence[str]) -> list[str]:
+    """Plain statements the data support, computed rather than written by hand."""
+    from scipy import stats
+
+    lines = []
+    for agent in agents:
+        points = [r for r in summary if r["agent"] == agent and r["metric"] == "r2_orthogonal"]
+        if len(points) >= 3:
+            rho, p_value = stats.spearmanr(
+                [p["overlap_measured"] for p in points], [p["mean"] for p in points]
+            )
+            trend = "rises" if rho > 0 else "falls"
+            lines.append(
+                f"`{agent}`: held-out orthogonal-map R² {trend} with measured overlap "
+                f"(Spearman ρ = {rho:.2f} over {len(points)} levels, p = {p_value:.3f})."
+            )
+    trained = [a for a in agents if a not in ("random", "pca")]
+    for agent in trained:
+        for control in ("random", "pca"):
+            if control not in agents:
+                continue
+            better = worse = 0
+            for metric in ("r2_orthogonal", "transfer_accuracy"):
+                ours = {
+                    r["overlap_target"]: r
+                    for r in summary
+                    if r["agent"] == agent and r["metric"] == metric
+                }
+                theirs = {
+                    r["overlap_target"]: r
+                    for r in summary
+                    if r["agent"] == control and r["metric"] == metric
+                }
+                for level in ours.keys() & theirs.keys():
+                    if ours[level]["ci_low"] > theirs[level]["ci_high"]:
+                        better += 1
+                    elif ours[level]["ci_high"] < theirs[level]["ci_low"]:
+                        worse += 1
+            total = 2 * len({r["overlap_target"] for r in summary if r["agent"] == agent})
+            lines.append(
+                f"`{agent}` vs the `{control}` control (orthogonal R² and transfer accuracy, "
+                f"{total} comparisons): clearly better in {better}, clearly worse in {worse}, "
+                f"intervals overlapping in {total - better - worse}."
+            )
+    return lines

@@ -195,7 +195,7 @@ def test_unknown_or_unfit_agent_is_a_clear_error(tmp_path, capsys):
     ({"camera_b": "left"}, "cam0"),
     ({"map_kind": "ridge"}, "orthogonal"),
     ({"target_accuracy": 1.5}, "target_accuracy"),
-    ({"eval_steps": 60}, "2 episodes"),
+    ({"eval_steps": 40}, "2 episodes"),
     ({"b_steps": 0}, "b_steps"),
 ])
 def test_bad_values_are_refused(change, match):

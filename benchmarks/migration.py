@@ -75,6 +75,9 @@ __all__ = [
 #: FLOPs ratio at 85% probe accuracy reported by Social-JEPA (arXiv 2603.02263).
 PAPER_RATIO = 0.28
 
+#: Side of the downsampled raw-pixel reference probe (``reference`` in the results).
+PIXEL_SIDE = 16
+
 #: Map kinds usable for distillation: they must have an inverse (A -> B coordinates).
 DISTILL_MAP_KINDS = ("orthogonal", "similarity", "linear", "affine")
 
@@ -652,6 +655,18 @@ def _probe_split(eval_dir: Path, fraction: float) -> _ProbeSplit:
                        [int(e) for e in test_eps])
 
 
+def _pixel_features(eval_dir: Path, camera: str, side: int = PIXEL_SIDE) -> np.ndarray:
+    """Frames area-downsampled to ``side x side`` RGB and flattened: a no-learning baseline."""
+    from socialview.envs import load_dataset
+
+    frames = load_dataset(eval_dir).frames(camera)
+    out = []
+    for lo in range(0, frames.shape[0], 512):
+        x = torch.from_numpy(np.array(frames[lo:lo + 512])).permute(0, 3, 1, 2).float() / 255.0
+        out.append(F.interpolate(x, size=(side, side), mode="area").flatten(1).double().numpy())
+    return np.concatenate(out)
+
+
 def _chunk_ends(total: int, every: int) -> list[int]:
     ends = list(range(every, total + 1, every))
     if not ends or ends[-1] != total:
@@ -727,6 +742,9 @@ def _plot(result: dict[str, Any], out_dir: Path) -> list[Path]:
                label=f"chance {result['chance']:.2f}")
     ax.axhline(result["a"]["probe_accuracy"], color="tab:green", ls="-.", lw=1,
                label=f"agent A {result['a']['probe_accuracy']:.2f}")
+    pixels = result["reference"]["raw_pixels_probe_accuracy"][result["config"]["camera_b"]]
+    ax.axhline(pixels, color="tab:purple", ls=(0, (1, 3)), lw=1,
+               label=f"raw pixels of B ({PIXEL_SIDE}x{PIXEL_SIDE}) {pixels:.2f}")
     for key, color in (("scratch_flops_at_target", "tab:blue"),
                        ("distill_flops_at_target", "tab:orange")):
         if ratios[key] is not None:
@@ -861,6 +879,13 @@ def run_migration(config: MigrationConfig, out_dir: str | os.PathLike,
             point["distill_flops"] = dist.total_flops
 
         ratios = _ratios(scratch_curve, distill_curve, cfg.target_accuracy, a_flops)
+        reference = {
+            "note": (f"linear probe on {PIXEL_SIDE}x{PIXEL_SIDE} area-downsampled RGB pixels, "
+                     "same split: is the label linearly readable from each view at all?"),
+            "raw_pixels_probe_accuracy": {
+                cam: split.accuracy(_pixel_features(eval_dir, cam), cfg.probe_l2)
+                for cam in (cfg.camera_a, cfg.camera_b)},
+        }
         result = {
             "benchmark": "migration",
             "format_version": 1,
@@ -868,6 +893,7 @@ def run_migration(config: MigrationConfig, out_dir: str | os.PathLike,
             "accounting": ACCOUNTING,
             "ratios": ratios,
             "chance": split.chance(),
+            "reference": reference,
             "a": {"camera": cfg.camera_a, "seed": cfg.seed, "steps": a_res.steps,
                   "flops_per_step": a_res.flops_per_step, "train_flops": a_flops,
                   "probe_accuracy": a_acc, "run_dir": str(a_dir),

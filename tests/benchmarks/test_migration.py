@@ -24,7 +24,8 @@ from socialview.benchmarks.migration import (
     run_migration,
 )
 
-TOP_KEYS = {"benchmark", "format_version", "config", "accounting", "ratios", "chance", "a",
+TOP_KEYS = {"benchmark", "format_version", "config", "accounting", "ratios", "chance",
+            "reference", "a",
             "scratch", "distill", "probe", "datasets", "versions", "wall_time_s", "files"}
 RATIO_KEYS = {"target_accuracy", "scratch_flops_at_target", "distill_flops_at_target",
               "ratio_at_target", "ratio_at_target_including_a", "reason",
@@ -87,6 +88,9 @@ def test_smoke_run_writes_a_consistent_result(smoke):
     assert a["train_flops"] == pytest.approx(a["flops_per_step"] * cfg.a_steps)
     assert 0.0 <= a["probe_accuracy"] <= 1.0
     assert 0.25 <= on_disk["chance"] <= 1.0  # four quadrants: majority share is >= 1/4
+    pixels = on_disk["reference"]["raw_pixels_probe_accuracy"]
+    assert set(pixels) == {cfg.camera_a, cfg.camera_b}
+    assert all(0.0 <= v <= 1.0 for v in pixels.values())
 
     probe = on_disk["probe"]
     assert probe["train_episodes"] and probe["test_episodes"]

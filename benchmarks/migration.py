@@ -7,9 +7,9 @@ has spent:
 (i) **scratch**: a fresh agent B trains on camera B as usual.
 (ii) **distill**: a fresh agent B' (same seed as B, so the two paths differ only
      in what happens before normal training) is first regressed onto A's
-     latents of the *paired* frame from camera A, expressed in B''s own
-     coordinates through a map re-fitted with :func:`socialview.alignment.fit_map`
-     (orthogonal by default), then trains as usual.
+     latents of the *paired* frame from camera A, expressed in the coordinates of B'
+     through a map re-fitted with :func:`socialview.alignment.fit_map` (orthogonal by
+     default), then trains as usual.
 
 Accuracy is a linear probe (:class:`socialview.alignment.LogisticProbe`) reading
 the arena quadrant of object 0 from camera-B latents of a separate evaluation
@@ -120,17 +120,19 @@ class MigrationConfig:
     eval_every: int = 100
     """Evaluate the probe every this many training steps of a B path."""
     distill_steps: int = 300
-    """Regression steps of B''s encoder onto A's mapped latents before normal training."""
+    """Regression steps of the distilled agent's encoder onto A's mapped latents, before
+    its normal training."""
     distill_lr: float = 1e-3
     """AdamW learning rate of the distillation steps (a separate optimizer on the encoder;
-    B''s own optimizer starts fresh afterwards, exactly like B's)."""
+    the distilled agent's own optimizer starts fresh afterwards, exactly like B's)."""
     map_kind: str = "orthogonal"
-    """Map between B''s and A's latents used to express A's latents in B''s coordinates
-    (``orthogonal``, ``similarity``, ``linear`` or ``affine``)."""
+    """Map fitted from the distilled agent's latents to A's, whose inverse puts A's latents
+    into the distilled agent's coordinates (``orthogonal``, ``similarity``, ``linear`` or
+    ``affine``)."""
     map_anchors: int = 512
     """Paired training frames the map is re-fitted on."""
     map_refit_every: int = 50
-    """Re-fit the map every this many distillation steps (B''s coordinates move)."""
+    """Re-fit the map every this many distillation steps (the student's coordinates move)."""
     target_accuracy: float = 0.85
     """Probe accuracy at which the FLOPs ratio is read."""
     probe_train_fraction: float = 0.6
@@ -313,10 +315,10 @@ class DistillResult:
     teacher_flops: float
     """FLOPs of A's encoder forward on every paired frame the targets and anchors needed."""
     student_flops: float
-    """FLOPs of B''s encoder forward and backward over all regression steps."""
+    """FLOPs of the student's encoder forward and backward over all regression steps."""
     map_flops: float
-    """B''s encoder forward on the anchors at each re-fit (counted) plus the map algebra
-    in numpy (estimated: cross-covariance, SVD, target transform)."""
+    """The student's encoder forward on the anchors at each re-fit (counted) plus the map
+    algebra in numpy (estimated: cross-covariance, SVD, target transform)."""
     teacher_frames: int
     """Distinct paired frames A encoded."""
     refits: int
@@ -557,11 +559,11 @@ ACCOUNTING = textwrap.dedent("""\
     socialview.agents.train_agent, which counts one step per call and multiplies by the
     step count since every batch has the same shape). Scratch path: cumulative FLOPs =
     B's training steps x FLOPs per step. Distill path: every distillation FLOP first (A's
-    encoder forward on every paired frame used for targets and map anchors, B''s encoder
-    forward + backward on every regression step, counted step by step, B''s forward on
-    the anchors at each map re-fit, plus an estimate of the map algebra done in numpy),
-    then B''s training steps x FLOPs per step; its first point therefore sits at the
-    distillation cost. Agent A 'exists already': its training FLOPs (a.train_flops) are
+    encoder forward on every paired frame used for targets and map anchors; the student
+    encoder's forward + backward on every regression step, counted step by step; its
+    forward on the anchors at each map re-fit; an estimate of the map algebra done in
+    numpy), then its training steps x FLOPs per step; its first point therefore sits at
+    the distillation cost. Agent A 'exists already': its training FLOPs (a.train_flops) are
     excluded from the headline ratio (ratio_at_target) and added in full to the distill
     path in ratio_at_target_including_a (the worst case, one migration paying for all of
     A; amortised over k migrations, add a.train_flops / k instead). Probe evaluation
@@ -959,7 +961,7 @@ def _field_docs() -> dict[str, str]:
         if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
                 and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
                 and isinstance(nxt.value.value, str)):
-            docs[node.target.id] = " ".join(nxt.value.value.split())
+            docs[node.target.id] = " ".join(nxt.value.value.split()).replace("%", "%%")
     return docs
 
 

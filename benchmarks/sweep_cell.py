@@ -84,6 +84,20 @@ def heldout_split(episode: np.ndarray, test_size: float) -> int:
     return int(boundaries[np.argmin(np.abs(boundaries - target))])
 
 
+def unit_total_variance(latents: np.ndarray, fit_rows: int) -> np.ndarray:
+    """Scale latents so the fitting rows have unit mean squared distance to their mean.
+
+    Agents learn latents of arbitrary overall scale; an orthogonal map cannot
+    absorb a scale, so without this its R² would mostly measure the ratio of two
+    arbitrary scales. One global factor keeps every angle and distance ratio
+    (the shape-metric convention), and it is computed from the fitting rows
+    only, so nothing about the held-out frames leaks into it.
+    """
+    fit = latents[:fit_rows].astype(np.float64)
+    spread = np.sqrt(np.mean(np.sum((fit - fit.mean(axis=0)) ** 2, axis=1)))
+    return (latents / spread).astype(np.float32) if spread > 0 else latents
+
+
 def _train_and_embed(
     config: SweepConfig,
     agent_name: str,
@@ -123,7 +137,7 @@ def _measure(config: SweepConfig, latents: dict[str, np.ndarray], evaluation: Pa
     dataset = load_dataset(evaluation)
     split = heldout_split(np.asarray(dataset.array("episode")), config.test_size)
     test_size = (len(dataset) - split) / len(dataset)
-    a, b = latents[CAMERAS[0]], latents[CAMERAS[1]]
+    a, b = (unit_total_variance(latents[camera], split) for camera in CAMERAS)
     comparison = compare(
         a,
         b,

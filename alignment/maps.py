@@ -150,6 +150,17 @@ class AlignmentMap:
         """Hyperparameters as passed to ``__init__``."""
         return {name: getattr(self, name) for name in self._param_names()}
 
+    def set_params(self, **params: Any) -> AlignmentMap:
+        """Set hyperparameters by name (checked at the next ``fit``); returns self."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"{type(self).__name__} has no hyperparameter {name!r}; valid: {valid}."
+                )
+            setattr(self, name, value)
+        return self
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
@@ -446,7 +457,7 @@ class LinearMap(AlignmentMap):
         pass
 
     def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
-        self.W_ = scipy.linalg.lstsq(X, Y, lapack_driver="gelsd")[0]
+        self.W_ = scipy.linalg.lstsq(X, Y, lapack_driver="gelsy")[0]
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         return X @ self.W_
@@ -474,7 +485,7 @@ class AffineMap(AlignmentMap):
     def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
         self.mean_x_ = X.mean(axis=0)
         self.mean_y_ = Y.mean(axis=0)
-        self.W_ = scipy.linalg.lstsq(X - self.mean_x_, Y - self.mean_y_, lapack_driver="gelsd")[0]
+        self.W_ = scipy.linalg.lstsq(X - self.mean_x_, Y - self.mean_y_, lapack_driver="gelsy")[0]
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         return (X - self.mean_x_) @ self.W_ + self.mean_y_
@@ -545,43 +556,68 @@ class RidgeMap(AlignmentMap):
         return 2 * int(cv)
 
     @staticmethod
-    def _solve_path(
-        Xc: np.ndarray, Yc: np.ndarray, rel_alphas: np.ndarray
-    ) -> tuple[list[np.ndarray], np.ndarray]:
-        """Ridge solutions for every relative penalty via one eigendecomposition."""
-        G = Xc.T @ Xc
+    def _eig_path(G: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Eigendecomposition of the Gram ``G``, ``V.T @ C`` and the mean eigenvalue."""
         lam, V = scipy.linalg.eigh(G)
         lam = np.clip(lam, 0.0, None)
-        B = V.T @ (Xc.T @ Yc)
         mean_eig = max(float(np.trace(G)) / G.shape[0], np.finfo(float).tiny)
-        penalties = rel_alphas * mean_eig
-        return [V @ (B / (lam + p)[:, None]) for p in penalties], penalties
+        return lam, V, V.T @ C, mean_eig
 
     def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        # Cross-validation from per-fold sufficient statistics (sums, X'X, X'Y, Y'Y),
+        # so each fold costs O(d^3) instead of refitting and predicting on n rows.
+        # Everything is first centred by the global means, which keeps the
+        # mean-correction terms small and the subtraction accurate.
         alphas = np.asarray(self.alphas, dtype=np.float64)
         n = X.shape[0]
+        self.mean_x_ = X.mean(axis=0)
+        self.mean_y_ = Y.mean(axis=0)
+        Xg, Yg = X - self.mean_x_, Y - self.mean_y_
+        folds = []
+        for idx in np.array_split(np.arange(n), int(self.cv)):
+            Xf, Yf = Xg[idx], Yg[idx]
+            folds.append(
+                (
+                    idx.size,
+                    Xf.sum(axis=0),
+                    Yf.sum(axis=0),
+                    Xf.T @ Xf,
+                    Xf.T @ Yf,
+                    float(np.sum(Yf * Yf)),
+                )
+            )
+        sx = sum(f[1] for f in folds)
+        sy = sum(f[2] for f in folds)
+        Sxx = sum(f[3] for f in folds)
+        Sxy = sum(f[4] for f in folds)
         errors = np.zeros(alphas.size)
-        for test_idx in np.array_split(np.arange(n), int(self.cv)):
-            train = np.ones(n, dtype=bool)
-            train[test_idx] = False
-            mx, my = X[train].mean(axis=0), Y[train].mean(axis=0)
-            Ws, _ = self._solve_path(X[train] - mx, Y[train] - my, alphas)
-            Xt, Yt = X[test_idx] - mx, Y[test_idx] - my
-            for i, W in enumerate(Ws):
-                errors[i] += np.sum((Xt @ W - Yt) ** 2)
+        for n_te, sx_te, sy_te, Sxx_te, Sxy_te, yy_te in folds:
+            n_tr = n - n_te
+            mx, my = (sx - sx_te) / n_tr, (sy - sy_te) / n_tr  # training-fold means
+            G = (Sxx - Sxx_te) - n_tr * np.outer(mx, mx)
+            C = (Sxy - Sxy_te) - n_tr * np.outer(mx, my)
+            lam, V, B, mean_eig = self._eig_path(G, C)
+            # Held-out fold, centred by the training-fold means.
+            Gte = Sxx_te - np.outer(sx_te, mx) - np.outer(mx, sx_te) + n_te * np.outer(mx, mx)
+            Cte = Sxy_te - np.outer(sx_te, my) - np.outer(mx, sy_te) + n_te * np.outer(mx, my)
+            yy = yy_te - 2.0 * float(sy_te @ my) + n_te * float(my @ my)
+            ZtZ = V.T @ Gte @ V
+            ZtY = V.T @ Cte
+            for i, p in enumerate(alphas * mean_eig):
+                DB = B / (lam + p)[:, None]
+                # ||Z D B - Yc||^2 expanded: tr(B'D Z'Z D B) - 2 tr(Yc'Z D B) + ||Yc||^2
+                errors[i] += max(float(np.sum(DB * (ZtZ @ DB)) - 2.0 * np.sum(ZtY * DB) + yy), 0.0)
         errors /= n * Y.shape[1]
         # Largest alpha among the minimisers (ties favour the simpler model).
-        candidates = np.flatnonzero(errors <= errors.min() * (1 + 1e-12))
+        candidates = np.flatnonzero(errors <= errors.min() * (1 + 1e-9))
         best = int(candidates[np.argmax(alphas[candidates])]) if candidates.size else 0
         self.cv_errors_ = errors
         self.alpha_ = float(alphas[best])
-        self.mean_x_ = X.mean(axis=0)
-        self.mean_y_ = Y.mean(axis=0)
-        Ws, penalties = self._solve_path(
-            X - self.mean_x_, Y - self.mean_y_, np.array([self.alpha_])
-        )
-        self.W_ = Ws[0]
-        self.penalty_ = float(penalties[0])
+        G = Sxx - n * np.outer(sx / n, sx / n)
+        C = Sxy - n * np.outer(sx / n, sy / n)
+        lam, V, B, mean_eig = self._eig_path(G, C)
+        self.penalty_ = float(self.alpha_ * mean_eig)
+        self.W_ = V @ (B / (lam + self.penalty_)[:, None])
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         return (X - self.mean_x_) @ self.W_ + self.mean_y_

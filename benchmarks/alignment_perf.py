@@ -99,6 +99,7 @@ def measure_size(
     repeats: int,
     pairwise_limit: int,
     seed: int,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Time every metric and map fit on one (n, d) pair of latents."""
     X, Y = make_latents(n, d, seed)
@@ -123,6 +124,8 @@ def measure_size(
         seconds, value = _time(lambda fn=fn: fn(X, Y), repeats)
         entry.update(seconds=seconds, value=_as_float(value))
         rows["metrics"][name] = entry
+        if log:
+            log(f"{n} x {d} {name}: {seconds:.3f}s")
     if "linear_cka" in metrics:
         # Same BLAS thread policy as ours, so the ratio is the wrapper's overhead only.
         with blas_threads_for(X.size + Y.size):
@@ -137,6 +140,8 @@ def measure_size(
     for kind in kinds:
         seconds, m = _time(lambda kind=kind: fit_map(X, Y, kind), repeats)
         rows["maps"][kind] = {"fit_seconds": seconds, "train_r2": _as_float(m.score(X, Y))}
+        if log:
+            log(f"{n} x {d} fit {kind}: {seconds:.3f}s")
     return rows
 
 
@@ -150,6 +155,7 @@ def run_benchmark(
     pairwise_limit: int = 20_000,
     compare_size: tuple[int, int] | None = (2000, 64),
     seed: int = 0,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Time the alignment metrics, map fits and ``compare()``.
 
@@ -172,6 +178,8 @@ def run_benchmark(
         Size at which one default ``compare()`` call is timed; None skips it.
     seed : int, default 0
         Seed of the synthetic latents.
+    log : callable, optional
+        Called with one line per timing, for progress output.
 
     Returns
     -------
@@ -205,6 +213,7 @@ def run_benchmark(
                 repeats=repeats,
                 pairwise_limit=pairwise_limit,
                 seed=seed,
+                log=log,
             )
         )
     if compare_size is not None:
@@ -316,6 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         repeats=args.repeats,
         seed=args.seed,
         compare_size=None if args.skip_compare else (2000, 64),
+        log=lambda line: print(line, file=sys.stderr, flush=True),
     )
     print(format_table(result))
     if args.out is not None:

@@ -171,6 +171,37 @@ def test_ridge_chooses_alpha_from_grid_and_shrinks_noise() -> None:
     assert clean.penalty_ > 0
 
 
+def naive_ridge_cv(X: np.ndarray, Y: np.ndarray, alphas, cv: int) -> np.ndarray:
+    """Refit on every training fold and predict the held-out fold, as written in the docs."""
+    n = len(X)
+    errors = np.zeros(len(alphas))
+    for test in np.array_split(np.arange(n), cv):
+        train = np.setdiff1d(np.arange(n), test)
+        mx, my = X[train].mean(0), Y[train].mean(0)
+        Xc, Yc = X[train] - mx, Y[train] - my
+        G = Xc.T @ Xc
+        for i, a in enumerate(alphas):
+            W = np.linalg.solve(G + a * np.trace(G) / G.shape[0] * np.eye(len(G)), Xc.T @ Yc)
+            errors[i] += np.sum(((X[test] - mx) @ W - (Y[test] - my)) ** 2)
+    return errors / (n * Y.shape[1])
+
+
+@PROPS
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(20, 80), dx=st.integers(1, 12))
+def test_ridge_cv_matches_explicit_refits(seed: int, n: int, dx: int) -> None:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, dx)) * rng.uniform(0.1, 10, size=dx) + rng.normal(size=dx) * 100
+    Y = X @ rng.normal(size=(dx, 3)) + rng.normal(size=(n, 3)) * 5 - 50
+    m = fit_map(X, Y, "ridge", cv=4)
+    expected = naive_ridge_cv(X, Y, m.alphas, 4)
+    np.testing.assert_allclose(m.cv_errors_, expected, rtol=1e-6)
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    G = Xc.T @ Xc
+    W = np.linalg.solve(G + m.penalty_ * np.eye(dx), Xc.T @ Yc)
+    np.testing.assert_allclose(m.W_, W, rtol=1e-6, atol=1e-9)
+    assert m.penalty_ == pytest.approx(m.alpha_ * np.trace(G) / dx)
+
+
 def test_ridge_param_errors_raise_in_fit_not_init() -> None:
     X = np.random.default_rng(0).normal(size=(30, 2))
     m = RidgeMap(alphas=(-1.0,), cv=5)  # no error yet
@@ -203,6 +234,15 @@ def test_from_dict_rejects_wrong_kind_and_garbage() -> None:
         OrthogonalMap.from_dict(data)
     with pytest.raises(ValueError, match=r"produced by AlignmentMap\.to_dict"):
         map_from_dict({"W_": [1]})
+
+
+def test_get_and_set_params() -> None:
+    m = RidgeMap(cv=3)
+    assert m.get_params() == {"alphas": RidgeMap().alphas, "cv": 3}
+    assert m.set_params(cv=4) is m and m.cv == 4
+    with pytest.raises(ValueError, match="has no hyperparameter 'alpha'"):
+        m.set_params(alpha=1.0)
+    assert repr(OrthogonalMap()) == "OrthogonalMap()"
 
 
 def test_fit_returns_self_and_errors_before_fit() -> None:

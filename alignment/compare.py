@@ -34,6 +34,7 @@ from .validation import (
     check_fraction,
     check_paired,
     check_positive_int,
+    drop_constant_columns,
 )
 
 __all__ = ["AnchorCurve", "CompareResult", "anchor_curve", "compare"]
@@ -211,7 +212,8 @@ def compare(
         Metrics use at most this many held-out rows (a seeded random subset,
         the same for every metric), because kernel, neighbour and RSA metrics
         cost ``O(n^2)`` per permutation and bootstrap resample; maps use every
-        held-out row.
+        held-out row. Columns that happen to be constant on those rows are
+        dropped for the metrics (``X`` itself must have no constant column).
     metric_params : dict, optional
         Keyword arguments per metric, e.g. ``{"mutual_knn": {"k": 5}}``.
     map_params : dict, optional
@@ -296,6 +298,15 @@ def compare(
             )
             Xm, Ym = Xte[sub], Yte[sub]
     result.n_metric_rows = int(Xm.shape[0])
+    # A unit that varies over all frames can still be constant on the held-out rows
+    # (a rarely active ReLU). It carries no information there and every metric but
+    # cosine neighbours ignores it anyway, so drop it rather than fail the call.
+    Xm, Ym = drop_constant_columns(Xm), drop_constant_columns(Ym)
+    if Xm.shape[1] == 0 or Ym.shape[1] == 0:
+        raise ValueError(
+            "every column of X or Y is constant on the held-out rows; nothing varies to "
+            "compare. Pass more frames or check the encoders."
+        )
 
     for spec in specs:
         prepared = spec.prepare(Xm, Ym, **metric_params.get(spec.name, {}))

@@ -120,6 +120,17 @@ def test_metric_params_and_row_cap() -> None:
         compare(X, Y, map_kinds=["rotation"])
 
 
+def test_different_widths_and_units_constant_on_the_held_out_rows() -> None:
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(200, 6))
+    Y = np.hstack([X @ rng.normal(size=(6, 3)), np.zeros((200, 1))])
+    Y[:150, 3] = rng.normal(size=150)  # varies overall, constant on the last 50 rows
+    r = compare(X, Y, shuffle=False, **FAST)
+    assert (r.dim_x, r.dim_y) == (6, 4)
+    assert r.metrics["svcca"]["value"] > 0.99
+    assert r.map_r2_reverse["orthogonal"] < r.map_r2_reverse["affine"]
+
+
 def test_seed_none_is_recorded() -> None:
     X, Y = rotated_copy(6, n=60)
     r = compare(X, Y, seed=None, metrics=["linear_cka"], map_kinds=["orthogonal"], **FAST)

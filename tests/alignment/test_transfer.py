@@ -81,3 +81,13 @@ def test_transfer_errors() -> None:
         transfer_probe(s_tr, t_tr, y_tr, s_te[:, :5], t_te, y_te)
     with pytest.raises(ValueError, match="kind must be one of"):
         transfer_probe(s_tr, t_tr, y_tr, s_te, t_te, y_te, map_kind="cca")
+
+
+def test_target_with_more_dimensions_than_source() -> None:
+    # B embeds A's space isometrically in 16 dims (plus a shift): orthogonal is exact.
+    s_tr, _, y_tr, s_te, _, y_te = two_agents(5)
+    rng = np.random.default_rng(5)
+    E = np.linalg.qr(rng.normal(size=(16, 16)))[0][:10]
+    r = transfer_probe(s_tr, s_tr @ E + 1.0, y_tr, s_te, s_te @ E + 1.0, y_te)
+    assert r.map_r2 > 0.999
+    assert r.transfer_accuracy == r.source_accuracy

@@ -222,6 +222,19 @@ def compare(
     Returns
     -------
     CompareResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from socialview.alignment import compare
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.normal(size=(400, 6))
+    >>> Q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    >>> r = compare(A, A @ Q + 0.1 * rng.normal(size=(400, 6)), seed=0, n_permutations=20)
+    >>> r.map_r2["orthogonal"] > 0.95, r.metrics["linear_cka"]["p_value"] < 0.05
+    (True, True)
+    >>> sorted(r.to_dict())[:4]
+    ['confidence', 'dim_x', 'dim_y', 'elapsed_s']
     """
     start = time.perf_counter()
     X, Y = check_paired(X, Y, min_rows=8, reason="to split into training and held-out rows")

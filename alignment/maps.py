@@ -642,6 +642,19 @@ def fit_map(X: np.ndarray, Y: np.ndarray, kind: str = "orthogonal", **params: An
     -------
     AlignmentMap
         The fitted map; ``transform`` sends ``X`` rows to ``Y`` space.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from socialview.alignment import fit_map
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 5))
+    >>> A = rng.normal(size=(5, 5))
+    >>> m = fit_map(X[:200], X[:200] @ A, "linear")
+    >>> round(m.score(X[200:], X[200:] @ A), 6)
+    1.0
+    >>> fit_map(X[:200], X[:200] @ A, "orthogonal").score(X[200:], X[200:] @ A) < 0.9
+    True
     """
     return get_map_class(kind)(**params).fit(X, Y)
 

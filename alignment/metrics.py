@@ -264,10 +264,21 @@ def linear_cka(X: np.ndarray, Y: np.ndarray, *, debiased: bool = False) -> float
     -------
     float
         In [0, 1] for the biased estimator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(500, 8))
+    >>> Q, _ = np.linalg.qr(rng.normal(size=(8, 8)))
+    >>> round(linear_cka(X, 3.0 * X @ Q + 1.0), 6)
+    1.0
+    >>> abs(linear_cka(X, rng.normal(size=(500, 8)), debiased=True)) < 0.05
+    True
     """
     X, Y = check_paired(X, Y, min_rows=4 if debiased else 2, reason="for CKA")
     with blas_threads_for(X.size + Y.size):
-        return _linear_cka_kernel(X, Y, debiased=debiased)
+        return float(_linear_cka_kernel(X, Y, debiased=debiased))
 
 
 def _prepare_linear_cka(X: np.ndarray, Y: np.ndarray, *, debiased: bool = False) -> PreparedMetric:
@@ -427,7 +438,7 @@ def rbf_cka(
     bandwidth = _check_bandwidth(bandwidth)
     X, Y = _subsample(X, Y, _check_max_rows(max_rows), seed)
     with blas_threads_for(X.size + Y.size):
-        return _rbf_cka_kernel(X, Y, bandwidth=bandwidth, debiased=debiased)
+        return float(_rbf_cka_kernel(X, Y, bandwidth=bandwidth, debiased=debiased))
 
 
 def _prepare_rbf_cka(
@@ -478,7 +489,7 @@ def procrustes_distance(X: np.ndarray, Y: np.ndarray) -> float:
     """
     X, Y = check_paired(X, Y, min_rows=2, reason="for the Procrustes distance")
     with blas_threads_for(X.size + Y.size):
-        return _procrustes_kernel(X, Y)
+        return float(_procrustes_kernel(X, Y))
 
 
 def shape_distance(X: np.ndarray, Y: np.ndarray) -> float:
@@ -491,7 +502,7 @@ def shape_distance(X: np.ndarray, Y: np.ndarray) -> float:
     """
     X, Y = check_paired(X, Y, min_rows=2, reason="for the shape distance")
     with blas_threads_for(X.size + Y.size):
-        return _shape_kernel(X, Y)
+        return float(_shape_kernel(X, Y))
 
 
 def _prepare_procrustes(X: np.ndarray, Y: np.ndarray) -> PreparedMetric:
@@ -583,7 +594,7 @@ def svcca(X: np.ndarray, Y: np.ndarray, *, keep: float | int = 0.99) -> float:
     X, Y = check_paired(X, Y, min_rows=3, reason="for SVCCA")
     keep = _check_keep(keep)
     with blas_threads_for(X.size + Y.size):
-        return _svcca_kernel(X, Y, keep=keep)
+        return float(_svcca_kernel(X, Y, keep=keep))
 
 
 def _prepare_svcca(X: np.ndarray, Y: np.ndarray, *, keep: float | int = 0.99) -> PreparedMetric:
@@ -734,7 +745,7 @@ def mutual_knn(X: np.ndarray, Y: np.ndarray, k: int = 10) -> float:
     """
     X, Y, k = _check_knn_inputs(X, Y, k)
     with blas_threads_for(X.size + Y.size):
-        return _mutual_knn_kernel(X, Y, k=k)
+        return float(_mutual_knn_kernel(X, Y, k=k))
 
 
 def _prepare_mutual_knn(X: np.ndarray, Y: np.ndarray, *, k: int = 10) -> PreparedMetric:
@@ -845,7 +856,7 @@ def rsa(
     distance = check_choice(distance, "distance", _RSA_DISTANCES)
     X, Y = _subsample(X, Y, _check_max_rows(max_rows), seed)
     with blas_threads_for(X.size + Y.size):
-        return _rsa_kernel(X, Y, distance=distance)
+        return float(_rsa_kernel(X, Y, distance=distance))
 
 
 def _prepare_rsa(

@@ -171,6 +171,15 @@ def permutation_test(
     Returns
     -------
     PermutationResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> res = permutation_test("linear_cka", X, X + rng.normal(size=(200, 4)), 99, seed=0)
+    >>> res.p_value
+    0.01
     """
     n_permutations = check_positive_int(n_permutations, "n_permutations")
     prepare, direction = _resolve(metric)

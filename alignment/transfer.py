@@ -239,6 +239,18 @@ def transfer_probe(
     Returns
     -------
     TransferResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.normal(size=(400, 5))
+    >>> labels = (A[:, 0] > 0).astype(int)
+    >>> Q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    >>> B = A @ Q + 2.0
+    >>> r = transfer_probe(A[:300], B[:300], labels[:300], A[300:], B[300:], labels[300:])
+    >>> r.transfer_accuracy == r.source_accuracy, r.transfer_accuracy > r.chance
+    (True, True)
     """
     get_map_class(map_kind)
     source_train, target_train = check_paired(

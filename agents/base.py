@@ -85,8 +85,12 @@ def as_uint8_tensor(frames: np.ndarray | torch.Tensor, device: torch.device | No
     be handed either. Raises ``ValueError`` for any other dtype or shape, rather
     than silently rescaling floats.
     """
-    tensor = torch.as_tensor(np.ascontiguousarray(frames)) if isinstance(frames, np.ndarray) \
-        else frames
+    tensor = frames
+    if isinstance(frames, np.ndarray):
+        array = np.ascontiguousarray(frames)
+        if not array.flags.writeable:  # memory-mapped datasets are read-only
+            array = array.copy()
+        tensor = torch.from_numpy(array)
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"frames must be a numpy array or a torch tensor, got {type(frames)}")
     if tensor.dtype != torch.uint8:

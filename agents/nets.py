@@ -49,6 +49,15 @@ class EncoderConfig:
     makes the encoder work for any input size while keeping *where* things are)."""
     norm: bool = True
     """GroupNorm after each conv (stabilises training without batch statistics)."""
+    head: str = "keypoints"
+    """"keypoints": a last 3x3 conv gives ``keypoints`` heat maps, a spatial softmax turns
+    each into its expected (x, y), and a linear layer maps those to the latent, so *where*
+    things are is linear in the latent. "flatten": a linear layer reads the pooled grid."""
+    keypoints: int = 32
+    """Number of heat maps of the "keypoints" head."""
+    temperature: float = 1.0
+    """Initial softmax temperature of the "keypoints" head (learned afterwards); lower is
+    sharper."""
 
 
 def _activation() -> nn.Module:
@@ -74,8 +83,15 @@ class ConvEncoder(nn.Module):
             layers.append(_activation())
             in_ch = cfg.width
         self.convs = nn.Sequential(*layers)
-        self.pool = nn.AdaptiveAvgPool2d(cfg.grid)
-        self.head = nn.Linear(cfg.width * cfg.grid * cfg.grid, cfg.latent_dim)
+        if cfg.head == "keypoints":
+            self.pool = nn.Sequential(nn.Conv2d(in_ch, cfg.keypoints, 3, padding=1),
+                                      SpatialSoftmax(cfg.temperature))
+            self.head = nn.Linear(2 * cfg.keypoints, cfg.latent_dim)
+        elif cfg.head == "flatten":
+            self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(cfg.grid), nn.Flatten(1))
+            self.head = nn.Linear(in_ch * cfg.grid * cfg.grid, cfg.latent_dim)
+        else:
+            raise ValueError(f"head must be 'keypoints' or 'flatten', got {cfg.head!r}")
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -86,7 +102,32 @@ class ConvEncoder(nn.Module):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         x = self.convs(self.preprocess(frames))
-        return self.head(self.pool(x).flatten(1))
+        return self.head(self.pool(x))
+
+
+class SpatialSoftmax(nn.Module):
+    """Heat maps ``(B, K, h, w)`` -> expected coordinates ``(B, 2K)`` in ``[-1, 1]``.
+
+    Each map is turned into a distribution over pixels by a softmax (with a learned
+    temperature) and replaced by its mean position, as in deep spatial autoencoders
+    (Finn et al., 2016). A map that fires on one object reports that object's
+    image position, so positions become linear functions of the output.
+    """
+
+    def __init__(self, temperature: float = 1.0) -> None:
+        super().__init__()
+        self.initial_temperature = float(temperature)
+        self.log_temperature = nn.Parameter(torch.zeros(()))
+
+    def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        b, k, h, w = maps.shape
+        attn = torch.softmax(maps.flatten(2) / self.log_temperature.exp(), dim=-1)
+        ys = torch.linspace(-1.0, 1.0, h, device=maps.device, dtype=attn.dtype)
+        xs = torch.linspace(-1.0, 1.0, w, device=maps.device, dtype=attn.dtype)
+        attn = attn.view(b, k, h, w)
+        ex = (attn.sum(dim=2) * xs).sum(dim=-1)
+        ey = (attn.sum(dim=3) * ys).sum(dim=-1)
+        return torch.cat([ex, ey], dim=1)
 
 
 class ConvDecoder(nn.Module):
@@ -149,6 +190,8 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
                     nn.init.ones_(sub.weight)
                 if sub.bias is not None:
                     nn.init.zeros_(sub.bias)
+            elif isinstance(sub, SpatialSoftmax):
+                nn.init.constant_(sub.log_temperature, math.log(sub.initial_temperature))
             elif any(True for _ in sub.parameters(recurse=False)):
                 raise TypeError(f"init_parameters does not know how to initialise {type(sub)}")
     return module

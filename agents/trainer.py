@@ -567,8 +567,8 @@ def embed(
     indices : np.ndarray, optional
         Frame indices to encode, in the order wanted. Default: every frame.
     batch_size : int
-        Frames per ``encode`` call (bounds memory; the result does not depend on it
-        for the built-in agents).
+        Frames per ``encode`` call (bounds memory; for the built-in agents the result
+        depends on it only through float rounding).
 
     Returns
     -------

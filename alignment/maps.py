@@ -508,7 +508,7 @@ class RidgeMap(AlignmentMap):
     of the latents. ``alpha_`` is the grid value with the smallest pooled
     held-out squared error over ``cv`` contiguous folds (contiguous, not
     shuffled, because neighbouring frames are correlated); each fold is centred
-    with its own training means. Ties go to the larger penalty.
+    with its own training means. Ties (within a relative 1e-9) go to the larger penalty.
 
     Parameters
     ----------

@@ -112,20 +112,46 @@ class MetricSpec:
         Registry key.
     function : callable
         The public function ``function(X, Y, **kwargs) -> float``.
-    prepare : callable
+    prepare : callable or None
         ``prepare(X, Y, **kwargs) -> PreparedMetric``; validates its inputs.
+        None (for a third-party metric) validates the arrays and then calls
+        ``function`` on every permutation and resample.
     higher_is_better : bool
         Direction of "more similar"; p-values count null values at least as
         similar as the observed one in this direction.
     summary : str
         One line for tables and reports.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def first_column_corr(X, Y):
+    ...     return float(np.corrcoef(X[:, 0], Y[:, 0])[0, 1])
+    >>> spec = MetricSpec("first_column_corr", first_column_corr, None, True)
+    >>> X = np.arange(10.0).reshape(5, 2)
+    >>> round(spec.prepare(X, 2 * X).value(), 12)
+    1.0
     """
 
     name: str
     function: Callable[..., float]
-    prepare: Callable[..., PreparedMetric]
+    prepare: Callable[..., PreparedMetric] | None
     higher_is_better: bool
     summary: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"name must be a non-empty string; got {self.name!r}.")
+        if not callable(self.function):
+            raise ValueError(f"function must be callable; got {self.function!r}.")
+        if self.prepare is None:
+            function = self.function
+
+            def prepare(X: np.ndarray, Y: np.ndarray, **kwargs: Any) -> PreparedMetric:
+                X, Y = check_paired(X, Y, min_rows=2)
+                return PreparedMetric(function, X, Y, **kwargs)
+
+            object.__setattr__(self, "prepare", prepare)
 
 
 _METRIC_REGISTRY: dict[str, MetricSpec] = {}

@@ -295,6 +295,28 @@ def test_registry_refuses_duplicates_and_unknown_names() -> None:
         get_metric("cka")
 
 
+def test_third_party_metric_plugs_into_tests_and_compare(monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialview.alignment import compare, metrics, permutation_test
+
+    monkeypatch.setattr(metrics, "_METRIC_REGISTRY", dict(metrics._METRIC_REGISTRY))
+
+    def first_column_corr(X: np.ndarray, Y: np.ndarray) -> float:
+        return float(abs(np.corrcoef(X[:, 0], Y[:, 0])[0, 1]))
+
+    register_metric(MetricSpec("first_column_corr", first_column_corr, None, True))
+    X, Y = correlated_pair(8, 200, 3, 3, noise=0.1)
+    Y[:, 0] = X[:, 0]
+    assert permutation_test("first_column_corr", X, Y, 20).p_value == pytest.approx(1 / 21)
+    r = compare(
+        X, Y, metrics=["first_column_corr"], map_kinds=[], n_permutations=10, n_bootstrap=10
+    )
+    assert r.metrics["first_column_corr"]["value"] == pytest.approx(1.0)
+
+
+def test_metric_registry_is_restored_after_plugin_test() -> None:
+    assert "first_column_corr" not in metric_names()
+
+
 @pytest.mark.parametrize("name", metric_names())
 def test_prepared_metric_agrees_with_function(name: str) -> None:
     X, Y = correlated_pair(4, 120, 6, 5)

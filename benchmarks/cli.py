@@ -16,6 +16,7 @@ from collections.abc import Sequence
 #: Modules that contribute sub-commands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "socialview.envs.cli",
+    "socialview.agents.cli",
     "socialview.benchmarks.overlap_sweep",
 )
 

@@ -442,8 +442,8 @@ def distill_through_map(
         for step in range(steps):
             if mapping is None or step % refit_every == 0:
                 with FlopCounterMode(display=False) as counter:
-                    z_anchor = student.encode(_frames_tensor(stream_s.frames[anchor_idx],
-                                                             device))
+                    z_anchor = torch.as_tensor(student.encode(
+                        _frames_tensor(stream_s.frames[anchor_idx], device)))
                 map_flops += float(counter.get_total_flops())
                 mapping = fit_map(z_anchor.double().cpu().numpy(), teacher_lat[anchor_idx],
                                   map_kind)

@@ -15,7 +15,18 @@ agents.
   :func:`bootstrap_ci`.
 * One call (:mod:`.compare`): :func:`compare` -> :class:`CompareResult`;
   :func:`anchor_curve` -> :class:`AnchorCurve`.
-* Transfer (:mod:`.transfer`): :func:`transfer_probe` -> :class:`TransferResult`.
+* Transfer (:mod:`.transfer`): :func:`transfer_probe` -> :class:`TransferResult`,
+  with the deterministic :class:`LogisticProbe`.
+* Input checks (:mod:`.validation`): every entry point raises ``ValueError``
+  naming the parameter, the value and the fix; :func:`drop_constant_columns`
+  removes dead units.
+
+Conventions: rows are paired frames and widths may differ; all arithmetic is
+float64; randomness comes only from an explicit ``seed`` (int or
+:class:`numpy.random.Generator`). Permutation, bootstrap and cross-validation
+loops, and metrics on fewer than 2**22 input elements, run on one BLAS thread
+(through ``threadpoolctl`` when installed): their many small products gain
+nothing from threads and are slowed badly by them on a busy machine.
 """
 
 from .compare import AnchorCurve, CompareResult, anchor_curve, compare

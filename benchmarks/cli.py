@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "socialview.envs.cli",
     "socialview.agents.cli",
     "socialview.benchmarks.overlap_sweep",
+    "socialview.benchmarks.migration",
 )
 
 

@@ -786,8 +786,25 @@ def _prepare_mutual_knn(X: np.ndarray, Y: np.ndarray, *, k: int = 10) -> Prepare
 _RSA_DISTANCES = ("euclidean", "cosine", "correlation")
 
 
+def _ranks(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average ranks (1-based, ties share their mean rank) and tie-group codes of ``v``.
+
+    Same as ``scipy.stats.rankdata(v)`` and ``rankdata(v, method="min") - 1``
+    from one sort, about twice as fast on millions of distances.
+    """
+    order = np.argsort(v)
+    sorted_v = v[order]
+    starts = np.flatnonzero(np.r_[True, sorted_v[1:] != sorted_v[:-1]])
+    sizes = np.diff(np.r_[starts, v.size])
+    codes = np.empty(v.size, dtype=np.int64)
+    codes[order] = np.repeat(starts, sizes)
+    avg = np.empty(v.size)
+    avg[order] = np.repeat(starts + (sizes + 1) / 2.0, sizes)
+    return avg, codes
+
+
 def _centred_ranks(X: np.ndarray, distance: str) -> np.ndarray:
-    r = scipy.stats.rankdata(scipy.spatial.distance.pdist(X, metric=distance))
+    r, _ = _ranks(scipy.spatial.distance.pdist(X, metric=distance))
     return r - r.mean()
 
 
@@ -810,14 +827,10 @@ class _PreparedRSA(PreparedMetric):
         # Integer codes that order the distances (equal distances share a code),
         # so a resample can be re-ranked by counting instead of sorting.
         # int32 halves the memory; n (n - 1) / 2 < 2**31 for any n that fits in memory here.
-        self._cx = scipy.spatial.distance.squareform(
-            (scipy.stats.rankdata(dx, method="min") - 1).astype(np.int32), checks=False
-        )
-        self._cy = scipy.spatial.distance.squareform(
-            (scipy.stats.rankdata(dy, method="min") - 1).astype(np.int32), checks=False
-        )
-        rx = scipy.stats.rankdata(dx)
-        ry = scipy.stats.rankdata(dy)
+        rx, cx = _ranks(dx)
+        ry, cy = _ranks(dy)
+        self._cx = scipy.spatial.distance.squareform(cx.astype(np.int32), checks=False)
+        self._cy = scipy.spatial.distance.squareform(cy.astype(np.int32), checks=False)
         self._rx = rx - rx.mean()
         self._Ry = scipy.spatial.distance.squareform(ry - ry.mean(), checks=False)
 

@@ -194,6 +194,17 @@ def test_rsa_matches_scipy_spearman(seed: int, n: int) -> None:
         assert rsa(X, Y, distance=distance) == pytest.approx(expected, abs=1e-10)
 
 
+@PROPS
+@given(values=st.lists(st.integers(0, 6), min_size=1, max_size=60))
+def test_fast_ranks_match_scipy_with_ties(values: list[int]) -> None:
+    from socialview.alignment.metrics import _ranks
+
+    v = np.asarray(values, dtype=np.float64)
+    avg, codes = _ranks(v)
+    np.testing.assert_array_equal(avg, scipy.stats.rankdata(v))
+    np.testing.assert_array_equal(codes, scipy.stats.rankdata(v, method="min") - 1)
+
+
 # -- invariances -------------------------------------------------------------------------
 
 

@@ -41,6 +41,8 @@ from socialview.agents.registry import (
 )
 from socialview.agents.torch_agent import AgentStateError, TorchAgent
 from socialview.agents.trainer import (
+    QUICK_BATCH_SIZE,
+    QUICK_STEPS,
     NonFiniteLossError,
     RunFolderError,
     TrainResult,
@@ -51,6 +53,8 @@ from socialview.agents.trainer import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "QUICK_BATCH_SIZE",
+    "QUICK_STEPS",
     "Agent",
     "AgentConfigError",
     "AgentStateError",

@@ -61,9 +61,11 @@ from .metrics import (
     train_test_indices,
 )
 from .stats import (
+    CI_METHODS,
     BootstrapResult,
     PermutationResult,
     bootstrap_ci,
+    bootstrap_interval,
     map_permutation_test,
     permutation_test,
 )
@@ -71,6 +73,7 @@ from .transfer import LogisticProbe, TransferResult, transfer_probe
 from .validation import constant_columns, drop_constant_columns
 
 __all__ = [
+    "CI_METHODS",
     "AffineMap",
     "AlignmentMap",
     "AnchorCurve",
@@ -87,6 +90,7 @@ __all__ = [
     "TransferResult",
     "anchor_curve",
     "bootstrap_ci",
+    "bootstrap_interval",
     "compare",
     "constant_columns",
     "drop_constant_columns",

@@ -28,9 +28,16 @@ from ._threads import single_blas_threaded
 from .maps import fit_map, get_map_class, r2_score
 from .maps import map_kinds as registered_map_kinds
 from .metrics import get_metric, metric_names, train_test_indices
-from .stats import _bootstrap_prepared, _percentile_interval, _summarise_null, map_permutation_test
+from .stats import (
+    CI_METHODS,
+    _bootstrap_prepared,
+    _summarise_null,
+    bootstrap_interval,
+    map_permutation_test,
+)
 from .transfer import LogisticProbe, _check_labels
 from .validation import (
+    check_choice,
     check_fraction,
     check_paired,
     check_positive_int,
@@ -92,6 +99,8 @@ class CompareResult:
     n_permutations, n_map_permutations, n_bootstrap : int
     confidence : float
         Coverage of the bootstrap intervals.
+    ci_method : str
+        ``"centred"`` (bootstrap spread centred on the value) or ``"percentile"``.
     map_r2 : dict of str to float
         Held-out R2 of each map kind fitted from X to Y.
     map_r2_reverse : dict of str to float
@@ -119,6 +128,7 @@ class CompareResult:
     n_map_permutations: int
     n_bootstrap: int
     confidence: float
+    ci_method: str = "centred"
     map_r2: dict[str, float] = field(default_factory=dict)
     map_r2_reverse: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -175,6 +185,7 @@ def compare(
     n_map_permutations: int = 20,
     n_bootstrap: int = 200,
     confidence: float = 0.95,
+    ci_method: str = "centred",
     shuffle: bool = True,
     max_metric_rows: int | None = 2000,
     metric_params: dict[str, dict[str, Any]] | None = None,
@@ -205,6 +216,8 @@ def compare(
     n_bootstrap : int, default 200
         Bootstrap resamples per metric and map kind.
     confidence : float, default 0.95
+    ci_method : {"centred", "percentile"}, default "centred"
+        Bootstrap interval method; see :func:`~socialview.alignment.bootstrap_ci`.
     shuffle : bool, default True
         Random split; False holds out the last rows, which is stricter for
         temporally correlated frames.
@@ -234,7 +247,7 @@ def compare(
     >>> r.map_r2["orthogonal"] > 0.95, r.metrics["linear_cka"]["p_value"] < 0.05
     (True, True)
     >>> sorted(r.to_dict())[:4]
-    ['confidence', 'dim_x', 'dim_y', 'elapsed_s']
+    ['ci_method', 'confidence', 'dim_x', 'dim_y']
     """
     start = time.perf_counter()
     X, Y = check_paired(X, Y, min_rows=8, reason="to split into training and held-out rows")
@@ -248,6 +261,7 @@ def compare(
     n_map_permutations = check_positive_int(n_map_permutations, "n_map_permutations", minimum=0)
     n_bootstrap = check_positive_int(n_bootstrap, "n_bootstrap")
     confidence = check_fraction(confidence, "confidence")
+    ci_method = check_choice(ci_method, "ci_method", CI_METHODS)
     if max_metric_rows is not None:
         max_metric_rows = check_positive_int(max_metric_rows, "max_metric_rows", minimum=8)
     metric_list = list(metric_names() if metrics is None else metrics)
@@ -278,6 +292,7 @@ def compare(
         n_map_permutations=n_map_permutations,
         n_bootstrap=n_bootstrap,
         confidence=confidence,
+        ci_method=ci_method,
     )
 
     for kind in kind_list:
@@ -299,7 +314,7 @@ def compare(
         for b in range(n_bootstrap):
             idx = rng.integers(0, test.size, size=test.size)
             boots[b] = r2_score(Yte[idx], pred[idx])
-        low, high = _percentile_interval(boots, confidence)
+        low, high = bootstrap_interval(boots, value, confidence, ci_method)
         result.metrics[f"r2_{kind}"] = _stats_entry(value, low, high, null, True)
         result.higher_is_better[f"r2_{kind}"] = True
 
@@ -329,7 +344,7 @@ def compare(
             [prepared.permuted(rng.permutation(prepared.n)) for _ in range(n_permutations)]
         )
         boot = _bootstrap_prepared(
-            prepared, n_bootstrap, confidence, _stream(seed, "boot", spec.name)
+            prepared, n_bootstrap, confidence, _stream(seed, "boot", spec.name), ci_method
         )
         result.metrics[spec.name] = _stats_entry(
             value, boot.low, boot.high, null, spec.higher_is_better

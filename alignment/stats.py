@@ -11,7 +11,8 @@ functions here put every number next to its chance level.
 * :func:`map_permutation_test` is the honest null for held-out map R2: the map
   is *refitted* on shuffled training pairs and scored on the untouched
   held-out pairs.
-* :func:`bootstrap_ci` is the percentile bootstrap over paired rows.
+* :func:`bootstrap_ci` is the bootstrap over paired rows; its interval is
+  centred on the estimate by default (see there for why).
 
 Randomness always comes from a :class:`numpy.random.Generator` built from the
 ``seed`` argument (an int, a Generator, or None); no global state is touched.
@@ -28,12 +29,20 @@ import numpy as np
 from ._threads import single_blas_threaded
 from .maps import fit_map, get_map_class, r2_score
 from .metrics import MetricSpec, PreparedMetric, get_metric
-from .validation import as_generator, check_fraction, check_paired, check_positive_int
+from .validation import (
+    as_generator,
+    check_choice,
+    check_fraction,
+    check_paired,
+    check_positive_int,
+)
 
 __all__ = [
+    "CI_METHODS",
     "BootstrapResult",
     "PermutationResult",
     "bootstrap_ci",
+    "bootstrap_interval",
     "map_permutation_test",
     "permutation_test",
 ]
@@ -74,7 +83,7 @@ class PermutationResult:
 
 @dataclass(frozen=True)
 class BootstrapResult:
-    """Percentile bootstrap confidence interval.
+    """Bootstrap confidence interval.
 
     Attributes
     ----------
@@ -86,6 +95,8 @@ class BootstrapResult:
         Coverage, e.g. 0.95.
     samples : ndarray of shape (n_bootstrap,)
         The bootstrap replicates (NaN where a resample was degenerate).
+    method : str
+        ``"centred"`` or ``"percentile"`` (see :func:`bootstrap_ci`).
     """
 
     estimate: float
@@ -93,6 +104,7 @@ class BootstrapResult:
     high: float
     confidence: float
     samples: np.ndarray = field(repr=False)
+    method: str = "centred"
 
 
 def _resolve(metric: MetricLike) -> tuple[Callable[..., PreparedMetric], bool | None]:
@@ -192,12 +204,28 @@ def permutation_test(
     return _summarise_null(observed, null, higher_is_better)
 
 
-def _percentile_interval(samples: np.ndarray, confidence: float) -> tuple[float, float]:
+#: Interval methods of :func:`bootstrap_ci`.
+CI_METHODS = ("centred", "percentile")
+
+
+def bootstrap_interval(
+    samples: np.ndarray, estimate: float, confidence: float, method: str = "centred"
+) -> tuple[float, float]:
+    """Bootstrap interval from replicates (NaN replicates ignored).
+
+    ``"percentile"``: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2``
+    quantiles of the replicates. ``"centred"``: the same quantiles after
+    shifting the replicates so that their median equals ``estimate``; the width
+    and shape come from the bootstrap, the location from the estimate.
+    """
     finite = samples[np.isfinite(samples)]
     if finite.size == 0:
         return float("nan"), float("nan")
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(finite, [tail, 1.0 - tail])
+    if method == "centred" and np.isfinite(estimate):
+        shift = float(estimate) - float(np.median(finite))
+        low, high = low + shift, high + shift
     return float(low), float(high)
 
 
@@ -209,18 +237,28 @@ def bootstrap_ci(
     n_bootstrap: int = 200,
     confidence: float = 0.95,
     seed: int | np.random.Generator | None = 0,
+    *,
+    method: str = "centred",
     **metric_kwargs: Any,
 ) -> BootstrapResult:
-    """Percentile bootstrap interval of a metric over paired rows.
+    """Bootstrap interval of a metric over paired rows.
 
     Each replicate draws ``n`` row indices with replacement and evaluates the
-    metric on ``(X[idx], Y[idx])``: pairs stay together. Resampling with
-    replacement repeats frames, which would inflate neighbour and distance
-    metrics, so registered metrics handle copies explicitly: ``mutual_knn``
-    uses the ``k`` nearest *distinct* frames and weights rows by their count,
-    ``rsa`` skips the zero-distance pairs of a frame with its own copy, and
-    ``rbf_cka`` keeps the kernel bandwidth of the original rows. A plain
-    callable is evaluated on the resampled rows as they are.
+    metric on ``(X[idx], Y[idx])``: pairs stay together.
+
+    A with-replacement resample holds only about 63% distinct frames, and most
+    similarity metrics depend on the number of distinct frames (the bias of
+    CKA, the chance overlap of neighbour sets, the overfit of CCA). On
+    independent 500 x 64 latents the debiased linear CKA is 0.001 while its
+    bootstrap replicates sit around 0.11, so a plain percentile interval would
+    not even contain the estimate. The default ``method="centred"`` therefore
+    keeps the spread of the replicates (the quantiles) but centres them on the
+    estimate (shifts them so their median equals it); ``method="percentile"``
+    gives the raw percentile interval. Registered metrics also treat copies of
+    a frame explicitly where that is possible: ``mutual_knn`` uses the ``k``
+    nearest *distinct* frames and weights rows by their count, ``rsa`` skips
+    the zero-distance pairs of a frame with its own copy, and ``rbf_cka`` keeps
+    the kernel bandwidth of the original rows.
 
     Parameters
     ----------
@@ -230,6 +268,7 @@ def bootstrap_ci(
     n_bootstrap : int, default 200
     confidence : float in (0, 1), default 0.95
     seed : int, Generator or None, default 0
+    method : {"centred", "percentile"}, default "centred"
     **metric_kwargs
         Passed to the metric.
 
@@ -239,13 +278,18 @@ def bootstrap_ci(
     """
     n_bootstrap = check_positive_int(n_bootstrap, "n_bootstrap")
     confidence = check_fraction(confidence, "confidence")
+    method = check_choice(method, "method", CI_METHODS)
     prepare, _ = _resolve(metric)
     prepared = prepare(X, Y, **metric_kwargs)
-    return _bootstrap_prepared(prepared, n_bootstrap, confidence, as_generator(seed))
+    return _bootstrap_prepared(prepared, n_bootstrap, confidence, as_generator(seed), method)
 
 
 def _bootstrap_prepared(
-    prepared: PreparedMetric, n_bootstrap: int, confidence: float, rng: np.random.Generator
+    prepared: PreparedMetric,
+    n_bootstrap: int,
+    confidence: float,
+    rng: np.random.Generator,
+    method: str = "centred",
 ) -> BootstrapResult:
     n = prepared.n
     samples = np.empty(n_bootstrap)
@@ -253,8 +297,9 @@ def _bootstrap_prepared(
         idx = rng.integers(0, n, size=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             samples[b] = prepared.resampled(idx)
-    low, high = _percentile_interval(samples, confidence)
-    return BootstrapResult(float(prepared.value()), low, high, confidence, samples)
+    estimate = float(prepared.value())
+    low, high = bootstrap_interval(samples, estimate, confidence, method)
+    return BootstrapResult(estimate, low, high, confidence, samples, method)
 
 
 @single_blas_threaded

@@ -42,7 +42,7 @@ def test_schema_and_values_for_a_rotated_copy(related_result: CompareResult) -> 
         assert entry["p_value"] == pytest.approx(
             1 / (1 + (FAST["n_map_permutations"] if name.startswith("r2_") else 20))
         ), name
-        assert entry["ci_low"] <= entry["ci_high"]
+        assert entry["ci_low"] <= entry["value"] <= entry["ci_high"], name
     assert r.map_r2["orthogonal"] > 0.99
     assert r.map_r2_reverse["orthogonal"] > 0.99
     assert r.metrics["linear_cka"]["value"] > 0.99

@@ -100,6 +100,30 @@ def test_bootstrap_interval_brackets_estimate_and_shrinks_with_n() -> None:
     assert (again.low, again.high) == (narrow.low, narrow.high)
     with pytest.raises(ValueError, match=r"confidence must be a float in \(0, 1\)"):
         bootstrap_ci("linear_cka", X, Y, confidence=95)
+    with pytest.raises(ValueError, match=r"method must be one of \['centred', 'percentile'\]"):
+        bootstrap_ci("linear_cka", X, Y, method="bca")
+
+
+@pytest.mark.parametrize("name", metric_names())
+def test_centred_interval_contains_estimate_even_for_independent_latents(name: str) -> None:
+    rng = np.random.default_rng(11)
+    X, Y = rng.normal(size=(150, 8)), rng.normal(size=(150, 8))
+    centred = bootstrap_ci(name, X, Y, n_bootstrap=60, seed=0)
+    raw = bootstrap_ci(name, X, Y, n_bootstrap=60, seed=0, method="percentile")
+    assert centred.low <= centred.estimate <= centred.high
+    assert centred.high - centred.low == pytest.approx(raw.high - raw.low)
+    np.testing.assert_array_equal(centred.samples, raw.samples)
+    shift = centred.estimate - np.median(raw.samples)
+    assert centred.low == pytest.approx(raw.low + shift)
+    assert (centred.method, raw.method) == ("centred", "percentile")
+
+
+def test_percentile_interval_of_debiased_cka_misses_the_estimate() -> None:
+    # Why "centred" is the default: repeated frames move the replicates.
+    rng = np.random.default_rng(12)
+    X, Y = rng.normal(size=(300, 32)), rng.normal(size=(300, 32))
+    raw = bootstrap_ci("linear_cka_debiased", X, Y, n_bootstrap=40, seed=0, method="percentile")
+    assert raw.low > raw.estimate
 
 
 def test_bootstrap_of_neighbour_metrics_ignores_copies() -> None:

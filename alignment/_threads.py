@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 #: Below this many input elements a metric or map fit runs on one BLAS thread.
-SMALL_PROBLEM_ELEMENTS = 1 << 22
+SMALL_PROBLEM_ELEMENTS = 1 << 24
 
 _state = threading.local()
 _controller_lock = threading.Lock()

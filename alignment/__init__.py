@@ -23,10 +23,11 @@ agents.
 
 Conventions: rows are paired frames and widths may differ; all arithmetic is
 float64; randomness comes only from an explicit ``seed`` (int or
-:class:`numpy.random.Generator`). Permutation, bootstrap and cross-validation
-loops, and metrics on fewer than 2**24 input elements, run on one BLAS thread
-(through ``threadpoolctl`` when installed): their many small products gain
-nothing from threads and are slowed badly by them on a busy machine.
+:class:`numpy.random.Generator`). Computations run on one BLAS thread (through
+``threadpoolctl`` when installed), because their many small products gain
+nothing from threads and are slowed badly by them on a busy machine; set
+``SOCIALVIEW_ALIGNMENT_BLAS=auto`` to let large single products use every
+thread, or ``off`` to leave the thread count alone.
 """
 
 from .compare import AnchorCurve, CompareResult, anchor_curve, compare

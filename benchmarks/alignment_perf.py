@@ -10,7 +10,9 @@ numpy implementation of the same formula in the same run; the ratio
 ``ours / bare`` is the number to quote (absolute seconds move with the load of
 the machine). Metrics whose cost grows as ``n^2`` say what they did: ``rbf_cka``
 and ``rsa`` subsample to their ``max_rows`` (4000) by default, and
-``mutual_knn`` (exact) is skipped above ``pairwise_limit`` rows.
+``mutual_knn`` (exact) is skipped above ``pairwise_limit`` rows. The BLAS
+thread policy of the package (``SOCIALVIEW_ALIGNMENT_BLAS``, default one thread)
+applies to the bare reference too, and is recorded under ``machine``.
 
 The perf command line calls :func:`run_benchmark`; :func:`main` is the
 stand-alone entry point.
@@ -33,7 +35,7 @@ import numpy as np
 import scipy
 
 from socialview.alignment import compare, fit_map, get_metric, map_kinds, metric_names
-from socialview.alignment._threads import blas_threads_for
+from socialview.alignment._threads import blas_policy, blas_threads_for
 
 #: (rows, width) pairs of the full benchmark.
 DEFAULT_SIZES: tuple[tuple[int, int], ...] = (
@@ -242,6 +244,7 @@ def machine_info() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
+        "alignment_blas_policy": blas_policy(),
         "blas_threads_env": {
             k: os.environ[k]
             for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")

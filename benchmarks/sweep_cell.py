@@ -85,17 +85,20 @@ def heldout_split(episode: np.ndarray, test_size: float) -> int:
 
 
 def unit_total_variance(latents: np.ndarray, fit_rows: int) -> np.ndarray:
-    """Scale latents so the fitting rows have unit mean squared distance to their mean.
+    """Centre latents and scale them to unit total variance, using the fitting rows only.
 
-    Agents learn latents of arbitrary overall scale; an orthogonal map cannot
-    absorb a scale, so without this its R² would mostly measure the ratio of two
-    arbitrary scales. One global factor keeps every angle and distance ratio
-    (the shape-metric convention), and it is computed from the fitting rows
-    only, so nothing about the held-out frames leaks into it.
+    Agents learn latents of arbitrary offset and overall scale. An orthogonal
+    map cannot absorb a scale, and a linear map (no intercept) cannot absorb an
+    offset, so without this their R² would mostly measure two arbitrary
+    constants. Subtracting one mean and dividing by one global factor keeps
+    every angle and distance ratio (the shape-metric convention); both come
+    from the fitting rows only, so nothing about the held-out frames leaks in.
     """
     fit = latents[:fit_rows].astype(np.float64)
-    spread = np.sqrt(np.mean(np.sum((fit - fit.mean(axis=0)) ** 2, axis=1)))
-    return (latents / spread).astype(np.float32) if spread > 0 else latents
+    mean = fit.mean(axis=0)
+    spread = np.sqrt(np.mean(np.sum((fit - mean) ** 2, axis=1)))
+    centred = latents.astype(np.float64) - mean
+    return (centred / spread if spread > 0 else centred).astype(np.float32)
 
 
 def _train_and_embed(

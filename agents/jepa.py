@@ -62,14 +62,23 @@ class JEPAConfig(EncoderConfig):
     """Length of the momentum schedule in steps."""
     anti_collapse: bool = True
     """Add the variance/covariance regulariser. False lets the latents collapse."""
-    var_weight: float = 1.0
+    var_weight: float = 4.0
     """Weight of the hinge on each latent dimension's std (VICReg variance term)."""
     var_target: float = 1.0
     """Std each latent dimension is pushed to reach."""
-    cov_weight: float = 0.04
+    cov_weight: float = 1.0
     """Weight of the off-diagonal covariance penalty (decorrelates dimensions)."""
     pred_weight: float = 1.0
     """Weight of the latent prediction loss."""
+    keypoint_var_weight: float = 0.0
+    """Variance hinge on the keypoint coordinates themselves (head="keypoints"): a keypoint
+    parked on something static has zero variance, so this pushes keypoints onto moving
+    objects."""
+    keypoint_var_target: float = 0.2
+    """Std (in image coordinates, range [-1, 1]) each keypoint coordinate is pushed to."""
+    keypoint_cov_weight: float = 0.0
+    """Covariance penalty on the keypoint coordinates (keypoints on the same object are
+    correlated, so this spreads them over different objects)."""
     encode_with: str = "online"
     """Which encoder ``encode`` uses: "online" or "target" (the EMA one)."""
 
@@ -142,7 +151,8 @@ class JEPAAgent(TorchAgent):
         b, k = batch.action.shape[:2]
         if k != cfg.horizon:
             raise ValueError(f"batch has horizon {k}, this agent was built for {cfg.horizon}")
-        z = self.encoder(batch.obs)
+        kp_reg = cfg.head == "keypoints" and (cfg.keypoint_var_weight or cfg.keypoint_cov_weight)
+        z, feats = self.encoder(batch.obs, return_features=True)
         with torch.no_grad():
             if cfg.rollout:
                 frames = batch.next_obs.flatten(0, 1)
@@ -163,6 +173,11 @@ class JEPAAgent(TorchAgent):
             out["var_loss"] = variance_loss(z, cfg.var_target)
             out["cov_loss"] = covariance_loss(z)
             loss = loss + cfg.var_weight * out["var_loss"] + cfg.cov_weight * out["cov_loss"]
+        if kp_reg:
+            out["kp_var_loss"] = variance_loss(feats, cfg.keypoint_var_target)
+            out["kp_cov_loss"] = covariance_loss(feats)
+            loss = loss + cfg.keypoint_var_weight * out["kp_var_loss"] \
+                + cfg.keypoint_cov_weight * out["kp_cov_loss"]
         out["loss"] = loss
         return out
 
@@ -184,9 +199,9 @@ class JEPAAgent(TorchAgent):
             "loss": float(out["loss"].detach()),
             "pred_loss": float(out["pred_loss"].detach()),
         }
-        if "var_loss" in out:
-            metrics["var_loss"] = float(out["var_loss"].detach())
-            metrics["cov_loss"] = float(out["cov_loss"].detach())
+        for key in ("var_loss", "cov_loss", "kp_var_loss", "kp_cov_loss"):
+            if key in out:
+                metrics[key] = float(out[key].detach())
         z = out["z"].detach()
         metrics["emb_std"] = embedding_std(z)
         metrics["eff_rank"] = effective_rank(z)

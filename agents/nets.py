@@ -39,14 +39,16 @@ class EncoderConfig:
     """Width of the latent vector."""
     width: int = 32
     """Channels of every conv layer."""
-    depth: int = 4
-    """Number of stride-2 conv layers (each halves the image side)."""
+    depth: int = 1
+    """Number of stride-2 conv layers (each halves the image side). With the "keypoints"
+    head one layer suffices: 32x32 input -> 16x16 heat maps, fine enough to locate objects
+    a few pixels wide."""
     input_size: int | None = 32
     """Frames are area-resized to this side before the convs (None: keep the dataset's).
     64 -> 32 cuts the conv cost 4x on CPU and keeps object positions readable."""
     grid: int = 4
-    """Side of the spatial grid flattened into the output layer (adaptive pooling
-    makes the encoder work for any input size while keeping *where* things are)."""
+    """head="flatten": side of the spatial grid flattened into the output layer (adaptive
+    pooling makes it work for any input size). Also the autoencoder decoder's first grid."""
     norm: bool = True
     """GroupNorm after each conv (stabilises training without batch statistics)."""
     head: str = "keypoints"
@@ -55,7 +57,7 @@ class EncoderConfig:
     things are is linear in the latent. "flatten": a linear layer reads the pooled grid."""
     keypoints: int = 32
     """Number of heat maps of the "keypoints" head."""
-    temperature: float = 1.0
+    temperature: float = 0.1
     """Initial softmax temperature of the "keypoints" head (learned afterwards); lower is
     sharper."""
 
@@ -100,9 +102,13 @@ class ConvEncoder(nn.Module):
             x = F.interpolate(x, size=(self.input_size, self.input_size), mode="area")
         return x
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        x = self.convs(self.preprocess(frames))
-        return self.head(self.pool(x))
+    def forward(self, frames: torch.Tensor, return_features: bool = False
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Latents ``(B, latent_dim)``; with ``return_features`` also the head's input
+        (the ``2 * keypoints`` image coordinates for the "keypoints" head)."""
+        feats = self.pool(self.convs(self.preprocess(frames)))
+        z = self.head(feats)
+        return (z, feats) if return_features else z
 
 
 class SpatialSoftmax(nn.Module):

@@ -338,3 +338,15 @@ def test_prepared_metric_agrees_with_function(name: str) -> None:
     assert prepared.permuted(perm) == pytest.approx(spec.function(X, Y[perm]), abs=1e-10)
     idx = np.random.default_rng(1).choice(120, size=120, replace=False)  # no repeats
     assert prepared.resampled(idx) == pytest.approx(spec.function(X[idx], Y[idx]), abs=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", metric_names())
+def test_metrics_never_modify_their_inputs(name: str, dtype: type) -> None:
+    X, Y = correlated_pair(9, 60, 4, 3)
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    X0, Y0 = X.copy(), Y.copy()
+    get_metric(name).function(X, Y)
+    get_metric(name).function(X, X)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(Y, Y0)

@@ -228,3 +228,13 @@ def test_batches_respect_episode_boundaries(synthetic_dataset):
                                   stream.frames[starts[[0, 10, 5]] + 3])
     np.testing.assert_array_equal(batch.action[1].numpy(),
                                   stream.actions[starts[10]:starts[10] + 3])
+
+
+def test_switching_anti_collapse_off_shows_in_the_metrics(synthetic_dataset):
+    stds = {}
+    for on in (True, False):
+        agent = make_agent("jepa", seed=0, anti_collapse=on)
+        result = train_agent(agent, synthetic_dataset, "cam0", steps=40, batch_size=16,
+                             progress=False)
+        stds[on] = result.final_metrics["emb_std"]
+    assert stds[False] < 0.7 * stds[True]

@@ -155,6 +155,7 @@ def run_benchmark(quick: bool = False, out_dir: str | Path | None = None,
         train = train_agent(jepa, dataset, camera, steps=QUICK_STEPS, batch_size=QUICK_BATCH_SIZE,
                             seed=0, device="cpu", progress=False)
         train_s = time.perf_counter() - t0
+        rss_after_train = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         # 2. bare loop, same networks, frames in memory
         bare_steps = 100 if quick else 300
         bare = bare_loop_samples_per_s(dataset, camera, config, bare_steps, QUICK_BATCH_SIZE)
@@ -193,8 +194,10 @@ def run_benchmark(quick: bool = False, out_dir: str | Path | None = None,
             "throughput_ratio_at_least_0.8": result["throughput"]["ratio"] >= 0.8,
         }
         result["memory"] = {
+            "peak_rss_after_trainer_mb": rss_after_train,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-            "note": "process peak resident set (includes the bare loop's in-memory frames)",
+            "note": "process peak resident set (ru_maxrss): after recording + the trainer's "
+                    "run, then at the end (bare loop's in-memory frames, pca fit included)",
         }
         result["machine"] = {
             "cpu_count": os.cpu_count(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,9 +29,11 @@ def installed_example(tmp_path_factory) -> Path:
     if not EXAMPLE.is_dir():
         pytest.skip("examples/ is not shipped with this installation")
     target = tmp_path_factory.mktemp("plugin")
+    source = tmp_path_factory.mktemp("plugin-src") / EXAMPLE.name  # keep build/ out of the repo
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--target", str(target), str(EXAMPLE)],
+         "--no-index", "--target", str(target), str(source)],
         check=True, capture_output=True, cwd=tmp_path_factory.getbasetemp(),
     )
     return target

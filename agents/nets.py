@@ -55,7 +55,7 @@ class EncoderConfig:
     """"keypoints": a last 3x3 conv gives ``keypoints`` heat maps, a spatial softmax turns
     each into its expected (x, y), and a linear layer maps those to the latent, so *where*
     things are is linear in the latent. "flatten": a linear layer reads the pooled grid."""
-    keypoints: int = 32
+    keypoints: int = 64
     """Number of heat maps of the "keypoints" head."""
     temperature: float = 0.1
     """Initial softmax temperature of the "keypoints" head (learned afterwards); lower is

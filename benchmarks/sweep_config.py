@@ -32,7 +32,7 @@ class SweepConfig:
     """Latent width of every agent."""
     dataset_steps: int = 2000
     """Frames recorded for training the agents."""
-    eval_steps: int = 800
+    eval_steps: int = 1600
     """Frames of a separately seeded recording used only for evaluation."""
     train_steps: int = 600
     """Training steps of each learning agent (see ``agent_steps`` for exceptions)."""
@@ -42,8 +42,9 @@ class SweepConfig:
     """Per-kind extra keyword arguments for ``make_agent``."""
     batch_size: int = 64
     """Transitions per training step."""
-    episode_steps: int = 200
-    """Frames per recorded episode."""
+    episode_steps: int = 50
+    """Frames per recorded episode: short episodes give the held-out split many
+    independent starts, so its labels and latents are not one long correlated run."""
     test_size: float = 0.25
     """Held-out share of the evaluation frames (its last episodes, never random frames)."""
     n_permutations: int = 100
@@ -130,7 +131,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "latent_dim": 16,
         "dataset_steps": 300,
         "eval_steps": 160,
-        "episode_steps": 40,
+        "episode_steps": 20,
         "train_steps": 30,
         "agent_steps": {"pca": 5},
         "batch_size": 32,

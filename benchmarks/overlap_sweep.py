@@ -190,8 +190,11 @@ def run_sweep(
     address: str | None = None,
     force: bool = False,
     progress: bool = True,
+    invocation: str | None = None,
 ) -> dict[str, Any]:
     """Run every cell of ``config`` (reusing finished ones) and write all outputs.
+
+    ``invocation`` (the command that started the sweep) is quoted in the report.
 
     Returns the sweep summary (also in ``sweep.json``): ``cells`` (each cell's
     status), ``rows``, ``summary``, ``failed`` (cell names) and ``outputs``.
@@ -222,10 +225,16 @@ def run_sweep(
     finally:
         bar.close()
     ordered = [results[cell_id(o, s)] for o, s in cells if cell_id(o, s) in results]
-    return write_outputs(config, out, ordered, time.perf_counter() - start)
+    return write_outputs(config, out, ordered, time.perf_counter() - start, invocation)
 
 
-def write_outputs(config: SweepConfig, out: Path, cells: list[dict], wall_time_s: float) -> dict:
+def write_outputs(
+    config: SweepConfig,
+    out: Path,
+    cells: list[dict],
+    wall_time_s: float,
+    invocation: str | None = None,
+) -> dict:
     """Write sweep.csv/json, the charts, the view strip and report.md from cell results."""
     ok = [cell for cell in cells if cell["status"] == "ok"]
     failed = [cell for cell in cells if cell["status"] != "ok"]
@@ -254,7 +263,9 @@ def write_outputs(config: SweepConfig, out: Path, cells: list[dict], wall_time_s
     payload = {
         "config": config.to_dict(),
         "versions": software_versions(),
+        "invocation": invocation,
         "wall_time_s": wall_time_s,
+        "cell_compute_s": sum(c.get("wall_time_s", 0.0) for c in cells),
         "cells": [
             {k: c[k] for k in ("cell", "overlap_target", "seed", "status")}
             | (
@@ -270,12 +281,12 @@ def write_outputs(config: SweepConfig, out: Path, cells: list[dict], wall_time_s
         "outputs": outputs,
     }
     write_json_atomic(out / "sweep.json", payload)
-    write_report(out, config, summary, failed, wall_time_s)
+    write_report(out, config, summary, failed, payload)
     return payload
 
 
 def write_report(
-    out: Path, config: SweepConfig, summary: list[dict], failed: list[dict], wall_time_s: float
+    out: Path, config: SweepConfig, summary: list[dict], failed: list[dict], payload: dict
 ) -> Path:
     """report.md: the chart, the view strip, the numbers, what they say, config and versions."""
     metrics = [
@@ -286,13 +297,16 @@ def write_report(
         "transfer_accuracy",
         "chance",
     ]
+    invocation = payload.get("invocation")
     lines = [
         "# Overlap sweep",
         "",
         f"{len(config.overlaps)} overlap levels x {len(config.seeds)} seeds, agents "
-        f"{', '.join(f'`{a}`' for a in config.agents)}; {wall_time_s / 60:.1f} min of wall time "
-        "in the last invocation (cells reused from earlier runs cost nothing).",
+        f"{', '.join(f'`{a}`' for a in config.agents)}. The cells took "
+        f"{payload['cell_compute_s'] / 60:.1f} min of compute in all; the last invocation ran "
+        f"{payload['wall_time_s'] / 60:.1f} min (cells reused from earlier runs cost nothing).",
         "",
+        *([f"Made by: `{invocation}`", ""] if invocation else []),
         "![metrics against measured overlap](sweep.png)",
         "",
         "Lines: mean over seeds; bands: 95% intervals (Student t over seeds, or the cell's "
@@ -393,6 +407,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def describe_invocation(args: argparse.Namespace) -> str:
+    """The command line that reproduces this sweep's settings (flags in canonical form)."""
+    parts = ["socialview sweep", f"--preset {args.preset}"]
+    if args.config:
+        parts.append(f"--config {args.config}")
+    for flag in (
+        "overlaps",
+        "seeds",
+        "agents",
+        "viewpoint_shift",
+        "image_size",
+        "latent_dim",
+        "dataset_steps",
+        "eval_steps",
+        "train_steps",
+        "threads_per_cell",
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            shown = " ".join(map(str, value)) if isinstance(value, list) else value
+            parts.append(f"--{flag.replace('_', '-')} {shown}")
+    if args.jobs != 1:
+        parts.append(f"--jobs {args.jobs}")
+    if args.backend != "local":
+        parts.append(f"--backend {args.backend}")
+    parts.append(f"--out {args.out}")
+    return " ".join(parts)
+
+
 def command(args: argparse.Namespace) -> int:
     """Run the sweep from parsed flags; exit 0 if every cell succeeded, 1 if some failed."""
     from socialview.agents import UnknownAgentError
@@ -407,6 +450,7 @@ def command(args: argparse.Namespace) -> int:
             address=args.address,
             force=args.force,
             progress=not args.quiet,
+            invocation=describe_invocation(args),
         )
     except (ValueError, SweepError, UnknownAgentError) as error:
         print(f"socialview sweep: error: {error}", file=sys.stderr)

@@ -26,6 +26,14 @@ CHART_METRICS = (
     ("mutual_knn", "mutual k-NN"),
     ("transfer_accuracy", "zero-shot transfer accuracy"),
 )
+#: Bands are clipped to the range a metric can take (R² has no lower bound).
+METRIC_RANGE = {
+    "r2_orthogonal": (None, 1.0),
+    "r2_linear": (None, 1.0),
+    "linear_cka": (0.0, 1.0),
+    "mutual_knn": (0.0, 1.0),
+    "transfer_accuracy": (0.0, 1.0),
+}
 CSV_COLUMNS = (
     "cell",
     "overlap_target",
@@ -153,10 +161,11 @@ def draw_charts(summary: Sequence[dict[str, Any]], out_dir: Path) -> list[Path]:
             x = [p["overlap_measured"] for p in points]
             colour = colours[index % len(colours)]
             axis.plot(x, [p["mean"] for p in points], "o-", color=colour, label=agent)
+            low, high = METRIC_RANGE.get(metric, (None, None))
             axis.fill_between(
                 x,
-                [p["ci_low"] for p in points],
-                [p["ci_high"] for p in points],
+                np.clip([p["ci_low"] for p in points], low, high),
+                np.clip([p["ci_high"] for p in points], low, high),
                 color=colour,
                 alpha=0.2,
             )
@@ -166,6 +175,10 @@ def draw_charts(summary: Sequence[dict[str, Any]], out_dir: Path) -> list[Path]:
             axis.axhline(
                 float(np.mean(nulls)), color="grey", linestyle="--", linewidth=1, label=label
             )
+        if metric.startswith("r2_"):
+            means = [r["mean"] for r in summary if r["metric"] == metric] + nulls
+            if means:  # bands may reach far below; keep the lines readable
+                axis.set_ylim(min(means) - 0.5, 1.0)
         axis.set_title(title, fontsize=10)
         axis.set_xlabel("measured pixel overlap")
         axis.set_xlim(-0.03, 1.03)
@@ -221,6 +234,29 @@ def findings(summary: Sequence[dict[str, Any]], agents: Sequence[str]) -> list[s
                 f"`{agent}`: held-out orthogonal-map R² {trend} with measured overlap "
                 f"(Spearman ρ = {rho:.2f} over {len(points)} levels, p = {p_value:.3f})."
             )
+    for agent in agents:
+        points = [r for r in summary if r["agent"] == agent and r["metric"] == "r2_orthogonal"]
+        if not points:
+            continue
+        best = max(points, key=lambda r: r["mean"])
+        above = sum(1 for p in points if p["null_mean"] is not None and p["mean"] > p["null_mean"])
+        verdict = (
+            "an orthogonal map predicts the other agent's held-out latents better than their mean"
+            if best["mean"] > 0
+            else "even there an orthogonal map predicts the other agent's held-out latents worse "
+            "than their mean, i.e. the two spaces are far from isometric"
+        )
+        lines.append(
+            f"`{agent}`: best mean held-out orthogonal R² is {best['mean']:.3f} (at measured "
+            f"overlap {best['overlap_measured']:.2f}); {verdict}. It is above the "
+            f"shuffled-pairing null at {above} of {len(points)} levels."
+        )
+    seeds = max((r["n_seeds"] for r in summary), default=0)
+    if seeds == 2:
+        lines.append(
+            "With 2 seeds the Student t interval has one degree of freedom (t = 12.7), so the "
+            "bands are wide; more seeds (`--seeds 0 1 2 3 4`) narrow them."
+        )
     trained = [a for a in agents if a not in ("random", "pca")]
     for agent in trained:
         for control in ("random", "pca"):

@@ -29,6 +29,13 @@ def _measurements(cell):
     }
 
 
+def _assert_same_rows(ours, theirs):
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs, strict=True):
+        assert (a["cell"], a["agent"], a["metric"]) == (b["cell"], b["agent"], b["metric"])
+        assert a["value"] == pytest.approx(b["value"], rel=1e-6, abs=1e-9)
+
+
 def _cells(out):
     return {p.name: p for p in (out / "cells").glob("*.json")}
 
@@ -197,14 +204,7 @@ def test_ray_backend_matches_the_local_run(tmp_path):
     local = run_sweep(config, tmp_path / "local", progress=False)
     distributed = run_sweep(config, tmp_path / "ray", backend="ray", progress=False)
     assert distributed["failed"] == []
-    assert len(distributed["rows"]) == len(local["rows"])
-    for ours, theirs in zip(local["rows"], distributed["rows"], strict=True):
-        assert (ours["cell"], ours["agent"], ours["metric"]) == (
-            theirs["cell"],
-            theirs["agent"],
-            theirs["metric"],
-        )
-        assert ours["value"] == pytest.approx(theirs["value"], rel=1e-6, abs=1e-9)
+    _assert_same_rows(local["rows"], distributed["rows"])
 
 
 def test_unreachable_ray_address_is_a_clear_error(tmp_path):
@@ -219,3 +219,14 @@ def test_unreachable_ray_address_is_a_clear_error(tmp_path):
             address="127.0.0.1:1",
             progress=False,
         )
+
+
+@pytest.mark.slow
+def test_parallel_jobs_match_the_sequential_run(tmp_path):
+    from socialview.benchmarks.overlap_sweep import run_sweep
+
+    config = SweepConfig.from_dict(TINY)
+    sequential = run_sweep(config, tmp_path / "one", progress=False)
+    parallel = run_sweep(config, tmp_path / "two", jobs=2, progress=False)
+    assert parallel["failed"] == []
+    _assert_same_rows(sequential["rows"], parallel["rows"])

@@ -40,10 +40,18 @@ def _cells(out):
     return {p.name: p for p in (out / "cells").glob("*.json")}
 
 
+@pytest.fixture(scope="module")
+def smoke_sweep(tmp_path_factory):
+    """The smoke preset run once through the command line, shared by the tests below."""
+    out = tmp_path_factory.mktemp("smoke") / "sweep"
+    code = main(["sweep", "--preset", "smoke", "--out", str(out), "--quiet"])
+    return code, out
+
+
 @pytest.mark.slow
-def test_smoke_preset_end_to_end(tmp_path):
-    out = tmp_path / "sweep"
-    assert main(["sweep", "--preset", "smoke", "--out", str(out), "--quiet"]) == 0
+def test_smoke_preset_end_to_end(smoke_sweep):
+    code, out = smoke_sweep
+    assert code == 0
     for name in ("sweep.csv", "sweep.json", "sweep.png", "sweep.svg", "views.png", "report.md"):
         assert (out / name).stat().st_size > 500, name
     result = json.loads((out / "sweep.json").read_text())
@@ -196,13 +204,15 @@ def test_a_crashing_cell_is_recorded_and_the_others_go_on(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_ray_backend_matches_the_local_run(tmp_path):
+def test_ray_backend_runs_the_smoke_preset_like_the_local_run(tmp_path, smoke_sweep):
     pytest.importorskip("ray")
     from socialview.benchmarks.overlap_sweep import run_sweep
 
-    config = SweepConfig.from_dict(TINY)
-    local = run_sweep(config, tmp_path / "local", progress=False)
-    distributed = run_sweep(config, tmp_path / "ray", backend="ray", progress=False)
+    _, local_out = smoke_sweep
+    local = json.loads((local_out / "sweep.json").read_text())
+    distributed = run_sweep(
+        preset_config("smoke"), tmp_path / "ray", backend="ray", progress=False
+    )  # no address: a local Ray instance
     assert distributed["failed"] == []
     _assert_same_rows(local["rows"], distributed["rows"])
 

@@ -103,12 +103,12 @@ def record_dataset(
     kwargs = {"overlap": overlap, "num_cameras": num_cameras, "image_size": image_size}
     kwargs.update(env_kwargs or {})
     policy = policy or random_policy
+    env = SocialViewEnv(**kwargs)  # bad kwargs fail here, before anything is written
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    env = SocialViewEnv(**kwargs)
     try:
+        staging.mkdir()
         _record_into(staging, env, steps, seed, policy, episode_steps, kwargs, preview, progress)
         _move_into_place(staging, out)
     finally:

@@ -163,11 +163,14 @@ class SocialViewEnv(gym.Env):
         self._default_light = self.model.light_diffuse.copy()
         self.goal = np.zeros(2)
 
+        self._rig = None
         if cameras is None:
-            self._rig = self._solve(spec)
+            try:
+                self._rig = self._solve(spec)
+            except ValueError:
+                self.close()  # an unreachable overlap must not leak the GL context
+                raise
             poses = list(self._rig.poses)
-        else:
-            self._rig = None
         self._apply_poses(poses)
         self.overlap_matrix = self._measure_overlap()
         self.overlap = neighbour_overlap(self.overlap_matrix)

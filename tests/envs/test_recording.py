@@ -122,11 +122,18 @@ def test_loader_reports_missing_and_inconsistent_files(tmp_path, dataset):
         loaded.frames("cam7")
 
 
-@pytest.mark.parametrize(("steps", "message"), [(0, "steps must be a positive integer, got 0")])
-def test_bad_recording_arguments(tmp_path, steps, message):
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"steps": 0}, "steps must be a positive integer, got 0"),
+        ({"steps": 5, "overlap": 1.7}, r"overlap must be in \[0.0, 1.0\], got 1.7"),
+        ({"steps": 5, "env_kwargs": {"obs_modes": ["x"]}}, "obs_modes has unknown mode"),
+    ],
+)
+def test_bad_recording_arguments_write_nothing(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        record_dataset(tmp_path / "d", steps=steps)
-    assert not (tmp_path / "d").exists()
+        record_dataset(tmp_path / "d", **kwargs)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_record_and_view(tmp_path, capsys):

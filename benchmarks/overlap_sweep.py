@@ -95,15 +95,10 @@ def prepare_out_dir(out: Path, config: SweepConfig, force: bool) -> None:
 
 def software_versions() -> dict[str, str]:
     """Versions of the packages that shape the results."""
-    from importlib import metadata
+    from socialview.envs.recording import package_versions
 
-    versions = {"python": sys.version.split()[0]}
-    for name in ("socialview", "torch", "mujoco", "gymnasium", "numpy", "scipy"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    names = ("socialview", "torch", "mujoco", "gymnasium", "numpy", "scipy")
+    return {"python": sys.version.split()[0], **package_versions(names)}
 
 
 def _run_local(

@@ -13,7 +13,7 @@ import datetime as _dt
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -218,10 +218,12 @@ def _move_into_place(staging: Path, out: Path) -> None:
         os.replace(staging, out)
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of the packages that shape a recording, for the metadata."""
+def package_versions(
+    names: Sequence[str] = ("socialview", "mujoco", "gymnasium", "numpy"),
+) -> dict[str, str]:
+    """Installed versions of ``names`` (default: what shapes a recording), for metadata."""
     versions = {}
-    for name in ("socialview", "mujoco", "gymnasium", "numpy"):
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -48,6 +48,19 @@ from socialview.benchmarks.sweep_report import (
 )
 
 BACKENDS = ("local", "ray")
+#: Settings that have their own command-line flag (``--train-steps`` for ``train_steps``).
+OVERRIDE_FLAGS = (
+    "overlaps",
+    "seeds",
+    "agents",
+    "viewpoint_shift",
+    "image_size",
+    "latent_dim",
+    "dataset_steps",
+    "eval_steps",
+    "train_steps",
+    "threads_per_cell",
+)
 #: Seconds to wait for a TCP answer from a Ray cluster address before giving up.
 RAY_CONNECT_TIMEOUT_S = 10
 
@@ -344,23 +357,11 @@ def write_report(
 
 def resolve_config(args: argparse.Namespace) -> SweepConfig:
     """Preset, then config file, then explicit flags: later ones win."""
-    values = dict(PRESETS[args.preset]) if args.preset in PRESETS else None
-    if values is None:
-        preset_config(args.preset)  # raises the unknown-preset error
+    preset_config(args.preset)  # an unknown preset fails here, naming the known ones
+    values = dict(PRESETS[args.preset])
     if args.config:
         values.update(load_config_file(args.config))
-    for flag in (
-        "overlaps",
-        "seeds",
-        "agents",
-        "viewpoint_shift",
-        "image_size",
-        "latent_dim",
-        "dataset_steps",
-        "eval_steps",
-        "train_steps",
-        "threads_per_cell",
-    ):
+    for flag in OVERRIDE_FLAGS:
         value = getattr(args, flag)
         if value is not None:
             values[flag] = value
@@ -407,18 +408,7 @@ def describe_invocation(args: argparse.Namespace) -> str:
     parts = ["socialview sweep", f"--preset {args.preset}"]
     if args.config:
         parts.append(f"--config {args.config}")
-    for flag in (
-        "overlaps",
-        "seeds",
-        "agents",
-        "viewpoint_shift",
-        "image_size",
-        "latent_dim",
-        "dataset_steps",
-        "eval_steps",
-        "train_steps",
-        "threads_per_cell",
-    ):
+    for flag in OVERRIDE_FLAGS:
         value = getattr(args, flag)
         if value is not None:
             shown = " ".join(map(str, value)) if isinstance(value, list) else value

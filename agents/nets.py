@@ -40,9 +40,9 @@ class EncoderConfig:
     width: int = 32
     """Channels of every conv layer."""
     depth: int = 1
-    """Number of stride-2 conv layers (each halves the image side). With the "keypoints"
-    head one layer suffices: 32x32 input -> 16x16 heat maps, fine enough to locate objects
-    a few pixels wide."""
+    """Number of stride-2 conv layers (each halves the image side). One suffices at the
+    default 32x32 input: its 16x16 map is pooled to the ``grid`` (or gives 16x16 heat maps
+    with the "keypoints" head), fine enough to locate objects a few pixels wide."""
     input_size: int | None = 32
     """Frames are area-resized to this side before the convs (None: keep the dataset's).
     64 -> 32 cuts the conv cost 4x on CPU and keeps object positions readable."""
@@ -51,10 +51,13 @@ class EncoderConfig:
     pooling makes it work for any input size). Also the autoencoder decoder's first grid."""
     norm: bool = True
     """GroupNorm after each conv (stabilises training without batch statistics)."""
-    head: str = "keypoints"
-    """"keypoints": a last 3x3 conv gives ``keypoints`` heat maps, a spatial softmax turns
-    each into its expected (x, y), and a linear layer maps those to the latent, so *where*
-    things are is linear in the latent. "flatten": a linear layer reads the pooled grid."""
+    head: str = "flatten"
+    """"flatten" (default): a linear layer reads the ``grid`` x ``grid`` pooled feature map.
+    "keypoints": a last 3x3 conv gives ``keypoints`` heat maps, a spatial softmax turns each
+    into its expected (x, y), and a linear layer maps those to the latent. At the quick
+    budget "flatten" probes better (object-position R2 ~0.85 vs ~0.63 on held-out
+    episodes, 2 seeds) and trains faster: on some seeds no keypoint settles on one of the
+    objects, and that object's position is then lost."""
     keypoints: int = 64
     """Number of heat maps of the "keypoints" head."""
     temperature: float = 0.1

@@ -39,6 +39,8 @@ from socialview.agents.registry import (
     resolve_agent,
     unregister_agent,
 )
+from socialview.agents.state import WorldState, world_state
+from socialview.agents.supervised import SupervisedAgent, SupervisedConfig
 from socialview.agents.torch_agent import AgentStateError, TorchAgent
 from socialview.agents.trainer import (
     QUICK_BATCH_SIZE,
@@ -71,9 +73,12 @@ __all__ = [
     "RandomAgent",
     "RandomConfig",
     "RunFolderError",
+    "SupervisedAgent",
+    "SupervisedConfig",
     "TorchAgent",
     "TrainResult",
     "UnknownAgentError",
+    "WorldState",
     "clear_entry_point_cache",
     "embed",
     "list_agents",
@@ -84,4 +89,5 @@ __all__ = [
     "resolve_agent",
     "train_agent",
     "unregister_agent",
+    "world_state",
 ]

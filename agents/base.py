@@ -13,6 +13,8 @@ trainer looks for a few *optional* attributes and uses them when present:
     Called once to move the agent to the training device.
 ``compile()``
     Called when the trainer is asked for ``torch.compile``.
+``uses_state`` (bool, default False)
+    When True, batches carry the world state at frame ``t`` (``Batch.state``).
 ``config``
     A dataclass (or dict) of the agent's constructor arguments, saved in the run folder.
 """
@@ -42,10 +44,14 @@ class Batch(NamedTuple):
     """float32 ``(B, K, A)``: actions applied right after frames ``t .. t+K-1``."""
     next_obs: torch.Tensor
     """uint8 ``(B, K, H, W, 3)``: frames ``t+1 .. t+K``."""
+    state: torch.Tensor | None = None
+    """float32 ``(B, S)``: the world state at frame ``t`` (x/y of the pusher and objects),
+    only for agents that set ``uses_state = True`` (the labelled ``supervised``
+    reference); ``None`` for every self-supervised agent, so no label can leak in."""
 
     def to(self, device: torch.device | str) -> Batch:
         """Return the batch on ``device`` (non-blocking where the source is pinned)."""
-        return Batch(*(t.to(device, non_blocking=True) for t in self))
+        return Batch(*(None if t is None else t.to(device, non_blocking=True) for t in self))
 
 
 @runtime_checkable

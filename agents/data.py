@@ -47,6 +47,9 @@ class CameraStream:
     """int ``(T,)``: episode index of each frame."""
     meta: dict[str, Any]
     """Parsed ``meta.json``."""
+    state: np.ndarray | None = None
+    """float32 ``(T, S)`` world state per frame (see :mod:`socialview.agents.state`),
+    loaded only when asked for (``open_camera_stream(..., with_state=True)``)."""
 
     def __len__(self) -> int:
         return int(self.frames.shape[0])
@@ -89,10 +92,14 @@ class CameraStream:
         seq = frames[where.reshape(idx.shape)][inv]  # (B, K+1, H, W, 3)
         act = self.actions[sorted_starts[:, None] + offsets[None, :-1]][inv]
         seq_t = torch.from_numpy(seq)
+        state = None
+        if self.state is not None:
+            state = torch.from_numpy(np.ascontiguousarray(self.state[starts], dtype=np.float32))
         return Batch(
             obs=seq_t[:, 0],
             action=torch.from_numpy(np.ascontiguousarray(act, dtype=np.float32)),
             next_obs=seq_t[:, 1:],
+            state=state,
         )
 
     def sample(self, batch_size: int, generator: torch.Generator, horizon: int = 1,
@@ -154,7 +161,7 @@ def _load(path: Path, name: str, mmap: bool) -> np.ndarray:
         raise DatasetError(f"{file}: not a plain .npy array ({exc})") from exc
 
 
-def open_camera_stream(path: str | Path, camera: str) -> CameraStream:
+def open_camera_stream(path: str | Path, camera: str, with_state: bool = False) -> CameraStream:
     """Open ``camera``'s stream in dataset folder ``path``, validating what it reads.
 
     Parameters
@@ -163,6 +170,9 @@ def open_camera_stream(path: str | Path, camera: str) -> CameraStream:
         Dataset folder written by ``socialview record``.
     camera : str
         Camera name, e.g. ``"cam0"``.
+    with_state : bool
+        Also load the world state (positions of the pusher and objects), so that
+        batches carry it (``Batch.state``); only labelled reference agents ask.
 
     Returns
     -------
@@ -192,5 +202,10 @@ def open_camera_stream(path: str | Path, camera: str) -> CameraStream:
         raise DatasetError(f"{path / 'actions.npy'}: expected ({t}, A), got {actions.shape}")
     if episode.shape != (t,):
         raise DatasetError(f"{path / 'episode.npy'}: expected ({t},), got {episode.shape}")
+    state = None
+    if with_state:
+        from socialview.agents.state import world_state
+
+        state = world_state(path).values.astype(np.float32)
     return CameraStream(path=path, camera=camera, frames=frames, actions=actions,
-                        episode=episode, meta=meta)
+                        episode=episode, meta=meta, state=state)

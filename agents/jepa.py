@@ -39,7 +39,14 @@ from socialview.agents.nets import (
 from socialview.agents.registry import register_agent
 from socialview.agents.torch_agent import TorchAgent
 
-__all__ = ["JEPAAgent", "JEPAConfig", "covariance_loss", "variance_loss"]
+__all__ = [
+    "JEPAAgent",
+    "JEPAConfig",
+    "covariance_loss",
+    "infonce_loss",
+    "sigreg_loss",
+    "variance_loss",
+]
 
 
 @dataclass
@@ -91,12 +98,71 @@ class JEPAConfig(EncoderConfig):
     correlated, so this spreads them over different objects)."""
     encode_with: str = "online"
     """Which encoder ``encode`` uses: "online" or "target" (the EMA one)."""
+    regularizer: str = "vicreg"
+    """What stops collapse: "vicreg" (variance + covariance terms, weights above),
+    "sigreg" (sliced test against an isotropic Gaussian, LeJEPA/LeWorldModel),
+    "infonce" (the prediction must pick its own future frame among the batch's others,
+    Gaussian-kernel scores, so prediction error itself is contrastive; ``pred_weight``
+    then weighs that term and ``pred_loss`` reports it)."""
+    target: str = "ema"
+    """Where prediction targets come from: "ema" (EMA target encoder, no gradient) or
+    "online" (the online encoder itself, gradients through both sides, no EMA)."""
+    history: int = 1
+    """Frames of latent context the predictor sees (1: the current frame only). A single
+    frame shows positions but not velocities."""
+    sigreg_weight: float = 0.1
+    """Weight of the SIGReg term (regularizer="sigreg")."""
+    sigreg_slices: int = 256
+    """Random directions per SIGReg evaluation."""
+    infonce_temperature: float = 0.1
+    """Kernel width of the InfoNCE scores, ``-||pred - target||^2 / (temperature * d)``."""
 
 
 def variance_loss(z: torch.Tensor, target: float = 1.0, eps: float = 1e-4) -> torch.Tensor:
     """Mean hinge ``relu(target - std_j)`` over latent dimensions ``j`` (VICReg)."""
     std = torch.sqrt(z.var(dim=0) + eps)
     return F.relu(target - std).mean()
+
+
+def infonce_loss(pred: torch.Tensor, targets: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Symmetric InfoNCE with Gaussian-kernel scores, averaged over prediction steps.
+
+    For step ``i`` the score of prediction ``b`` against target ``c`` is
+    ``-||pred[b, i] - targets[c, i]||^2 / (temperature * D)``; each prediction must
+    pick its own frame's target among the batch's (and each target its prediction).
+    With a uniform-like state distribution and small Gaussian-like steps, this kind of
+    objective recovers the state up to an orthogonal map (Zimmermann et al., 2021).
+    """
+    b, p, d = pred.shape
+    labels = torch.arange(b, device=pred.device)
+    total = pred.new_zeros(())
+    for i in range(p):
+        scores = -torch.cdist(pred[:, i], targets[:, i]).pow(2) / (temperature * d)
+        total = total + 0.5 * (F.cross_entropy(scores, labels)
+                               + F.cross_entropy(scores.T, labels))
+    return total / p
+
+
+def sigreg_loss(z: torch.Tensor, generator: torch.Generator, slices: int = 256,
+                knots: int = 17, t_max: float = 3.0) -> torch.Tensor:
+    """Sliced Epps-Pulley statistic of ``z`` against an isotropic standard Gaussian.
+
+    ``z`` is projected on ``slices`` random unit directions (drawn from the agent's own
+    ``generator``); for each projection the squared distance between its empirical
+    characteristic function and ``exp(-t^2 / 2)`` is integrated over ``t`` in
+    ``[0, t_max]`` with a Gaussian weight (trapezoid rule), scaled by the sample count.
+    Zero only when every 1-D projection looks standard normal (LeJEPA's SIGReg).
+    """
+    n, d = z.shape
+    directions = torch.randn(d, slices, generator=generator).to(z.device, z.dtype)
+    directions = directions / directions.norm(dim=0, keepdim=True)
+    t = torch.linspace(0.0, t_max, knots, device=z.device, dtype=z.dtype)
+    gauss = torch.exp(-0.5 * t**2)
+    weights = torch.full_like(t, t_max / (knots - 1))
+    weights[0] = weights[-1] = 0.5 * t_max / (knots - 1)
+    xt = (z @ directions).unsqueeze(-1) * t
+    err = (xt.cos().mean(0) - gauss) ** 2 + xt.sin().mean(0) ** 2
+    return (err @ (weights * gauss)).mean() * n
 
 
 def covariance_loss(z: torch.Tensor) -> torch.Tensor:
@@ -123,12 +189,18 @@ class JEPAAgent(TorchAgent):
 
     def _build(self) -> None:
         cfg: JEPAConfig = self.config
-        if cfg.encode_with not in ("online", "target"):
-            raise ValueError(f"encode_with must be 'online' or 'target', got {cfg.encode_with!r}")
-        if cfg.horizon < 1:
-            raise ValueError(f"horizon must be >= 1, got {cfg.horizon}")
+        choices = {"encode_with": ("online", "target"), "target": ("ema", "online"),
+                   "regularizer": ("vicreg", "sigreg", "infonce")}
+        for name, allowed in choices.items():
+            if getattr(cfg, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(cfg, name)!r}")
+        for name in ("horizon", "history"):
+            if getattr(cfg, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(cfg, name)}")
         enc_cfg = EncoderConfig(**{k: getattr(cfg, k) for k in EncoderConfig.__dataclass_fields__})
-        self.horizon = cfg.horizon
+        #: Frames after frame t that each batch holds: the history's other frames, then
+        #: the prediction horizon (the trainer reads this).
+        self.horizon = cfg.history - 1 + cfg.horizon
         self.action_dim = cfg.action_dim
         self.encoder = build_module(lambda: ConvEncoder(enc_cfg), self.generator)
         self.target_encoder = build_module(lambda: ConvEncoder(enc_cfg), self.generator)
@@ -137,7 +209,7 @@ class JEPAAgent(TorchAgent):
         pred_actions = cfg.action_dim * (1 if cfg.rollout else cfg.horizon)
         self.predictor = build_module(
             lambda: PredictorMLP(cfg.latent_dim, pred_actions, cfg.predictor_hidden,
-                                 cfg.predictor_layers),
+                                 cfg.predictor_layers, history=cfg.history),
             self.generator,
         )
         params = list(self.encoder.parameters()) + list(self.predictor.parameters())
@@ -155,36 +227,62 @@ class JEPAAgent(TorchAgent):
         enc = self.encoder if self.config.encode_with == "online" else self.target_encoder
         return enc(frames)
 
+    def _latents(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Context latents ``(B, h, D)``, target latents ``(B, K+1-h, D)`` and the online
+        encoder's keypoint features, for a sequence ``(B, K+1, H, W, 3)``."""
+        cfg = self.config
+        b, h = frames.shape[0], cfg.history
+        if cfg.target == "online":  # one pass: context and targets share batch statistics
+            z, feats = self.encoder(frames.flatten(0, 1), return_features=True)
+            z = z.view(b, frames.shape[1], -1)
+            return z[:, :h], z[:, h:], feats
+        z, feats = self.encoder(frames[:, :h].flatten(0, 1), return_features=True)
+        with torch.no_grad():
+            targets = self.target_encoder(frames[:, h:].flatten(0, 1)).view(b, -1, z.shape[-1])
+        return z.view(b, h, -1), targets, feats
+
+    def _predict(self, context: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Predicted latents ``(B, P, D)`` (P = horizon if rolling out, else 1)."""
+        cfg = self.config
+        if not cfg.rollout:
+            return self.predictor(context.flatten(1), actions.flatten(1)).unsqueeze(1)
+        window, preds = list(context.unbind(1)), []
+        for i in range(cfg.horizon):
+            nxt = self.predictor(torch.cat(window[-cfg.history:], dim=1), actions[:, i])
+            preds.append(nxt)
+            window.append(nxt)
+        return torch.stack(preds, dim=1)
+
     def losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Forward pass: the loss terms (tensors) for ``batch``, nothing updated."""
         cfg = self.config
-        b, k = batch.action.shape[:2]
-        if k != cfg.horizon:
-            raise ValueError(f"batch has horizon {k}, this agent was built for {cfg.horizon}")
-        kp_reg = cfg.anti_collapse and cfg.head == "keypoints" and (
-            cfg.keypoint_var_weight or cfg.keypoint_cov_weight)
-        z, feats = self.encoder(batch.obs, return_features=True)
-        with torch.no_grad():
-            if cfg.rollout:
-                frames = batch.next_obs.flatten(0, 1)
-                targets = self.target_encoder(frames).view(b, k, -1)
-            else:
-                targets = self.target_encoder(batch.next_obs[:, -1]).unsqueeze(1)
-        if cfg.rollout:
-            preds, zi = [], z
-            for i in range(k):
-                zi = self.predictor(zi, batch.action[:, i])
-                preds.append(zi)
-            pred = torch.stack(preds, dim=1)
+        k = batch.action.shape[1]
+        if k != self.horizon:
+            raise ValueError(f"batch has horizon {k}, this agent needs {self.horizon} "
+                             f"(history {cfg.history} - 1 + horizon {cfg.horizon})")
+        frames = torch.cat([batch.obs.unsqueeze(1), batch.next_obs], dim=1)
+        context, targets, feats = self._latents(frames)
+        if not cfg.rollout:
+            targets = targets[:, -1:]
+        pred = self._predict(context, batch.action[:, cfg.history - 1:])
+        z = context[:, -1]
+        out = {"z": z, "targets": targets, "pred_mse": F.mse_loss(pred, targets)}
+        if cfg.anti_collapse and cfg.regularizer == "infonce":
+            out["pred_loss"] = infonce_loss(pred, targets, cfg.infonce_temperature)
         else:
-            pred = self.predictor(z, batch.action.flatten(1)).unsqueeze(1)
-        out = {"pred_loss": F.mse_loss(pred, targets), "z": z, "targets": targets}
+            out["pred_loss"] = out["pred_mse"]
         loss = cfg.pred_weight * out["pred_loss"]
-        if cfg.anti_collapse:
+        if cfg.anti_collapse and cfg.regularizer == "vicreg":
             out["var_loss"] = variance_loss(z, cfg.var_target)
             out["cov_loss"] = covariance_loss(z)
             loss = loss + cfg.var_weight * out["var_loss"] + cfg.cov_weight * out["cov_loss"]
-        if kp_reg:
+        elif cfg.anti_collapse and cfg.regularizer == "sigreg":
+            every = torch.cat([context, targets], dim=1) if cfg.target == "online" else context
+            out["sigreg_loss"] = sigreg_loss(every.flatten(0, 1), self.generator,
+                                             cfg.sigreg_slices)
+            loss = loss + cfg.sigreg_weight * out["sigreg_loss"]
+        if cfg.anti_collapse and cfg.head == "keypoints" and (
+                cfg.keypoint_var_weight or cfg.keypoint_cov_weight):
             out["kp_var_loss"] = variance_loss(feats, cfg.keypoint_var_target)
             out["kp_cov_loss"] = covariance_loss(feats)
             loss = loss + cfg.keypoint_var_weight * out["kp_var_loss"] \
@@ -200,17 +298,24 @@ class JEPAAgent(TorchAgent):
         self.optimizer.zero_grad(set_to_none=True)
         out["loss"].backward()
         self.optimizer.step()
-        momentum = self.momentum()
-        with torch.no_grad():
-            online = list(self.encoder.parameters())
-            target = list(self.target_encoder.parameters())
-            torch._foreach_lerp_(target, online, 1.0 - momentum)
+        momentum = self.momentum() if self.config.target == "ema" else 0.0
+        if self.config.target == "ema":
+            with torch.no_grad():
+                online = list(self.encoder.parameters())
+                target = list(self.target_encoder.parameters())
+                torch._foreach_lerp_(target, online, 1.0 - momentum)
+                for online_buf, target_buf in zip(self.encoder.buffers(),
+                                                  self.target_encoder.buffers(), strict=True):
+                    target_buf.copy_(online_buf)
+        else:  # the target encoder is the online one: keep the copy in step for encode_with
+            self.target_encoder.load_state_dict(self.encoder.state_dict())
         self.step += 1
         metrics = {
             "loss": float(out["loss"].detach()),
             "pred_loss": float(out["pred_loss"].detach()),
+            "pred_mse": float(out["pred_mse"].detach()),
         }
-        for key in ("var_loss", "cov_loss", "kp_var_loss", "kp_cov_loss"):
+        for key in ("var_loss", "cov_loss", "sigreg_loss", "kp_var_loss", "kp_cov_loss"):
             if key in out:
                 metrics[key] = float(out[key].detach())
         z = out["z"].detach()

@@ -63,6 +63,10 @@ class EncoderConfig:
     temperature: float = 0.1
     """Initial softmax temperature of the "keypoints" head (learned afterwards); lower is
     sharper."""
+    output_norm: bool = False
+    """Standardise every latent unit over the batch (BatchNorm without scale or shift;
+    running statistics at ``encode`` time). Fixes the latents' scale, which a contrastive
+    loss would otherwise inflate, and keeps units comparable for orthogonal maps."""
 
 
 def _activation() -> nn.Module:
@@ -97,6 +101,8 @@ class ConvEncoder(nn.Module):
             self.head = nn.Linear(in_ch * cfg.grid * cfg.grid, cfg.latent_dim)
         else:
             raise ValueError(f"head must be 'keypoints' or 'flatten', got {cfg.head!r}")
+        self.out_norm = (nn.BatchNorm1d(cfg.latent_dim, affine=False, momentum=0.01)
+                         if cfg.output_norm else nn.Identity())
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -110,7 +116,7 @@ class ConvEncoder(nn.Module):
         """Latents ``(B, latent_dim)``; with ``return_features`` also the head's input
         (the ``2 * keypoints`` image coordinates for the "keypoints" head)."""
         feats = self.pool(self.convs(self.preprocess(frames)))
-        z = self.head(feats)
+        z = self.out_norm(self.head(feats))
         return (z, feats) if return_features else z
 
 
@@ -163,11 +169,19 @@ class ConvDecoder(nn.Module):
 
 
 class PredictorMLP(nn.Module):
-    """Residual MLP: ``(z, a) -> z + f([z, a])``, the JEPA dynamics model in latent space."""
+    """Residual MLP ``(z, a) -> z_last + f([z, a])``: the JEPA dynamics model in latent space.
 
-    def __init__(self, latent_dim: int, action_dim: int, hidden: int, layers: int = 2) -> None:
+    ``z`` may hold the latents of the last ``history`` frames side by side
+    (``(B, history * latent_dim)``, oldest first); the residual is added to the
+    newest one. A single frame shows where things are but not how fast they move,
+    so a short history lets the predictor see velocities.
+    """
+
+    def __init__(self, latent_dim: int, action_dim: int, hidden: int, layers: int = 2,
+                 history: int = 1) -> None:
         super().__init__()
-        dims = [latent_dim + action_dim] + [hidden] * (layers - 1)
+        self.latent_dim = latent_dim
+        dims = [history * latent_dim + action_dim] + [hidden] * (layers - 1)
         mods: list[nn.Module] = []
         for a, b in itertools.pairwise(dims):
             mods += [nn.Linear(a, b), nn.LayerNorm(b), _activation()]
@@ -175,7 +189,7 @@ class PredictorMLP(nn.Module):
         self.net = nn.Sequential(*mods)
 
     def forward(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-        return z + self.net(torch.cat([z, a], dim=-1))
+        return z[:, -self.latent_dim:] + self.net(torch.cat([z, a], dim=-1))
 
 
 def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
@@ -199,6 +213,8 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
                     nn.init.ones_(sub.weight)
                 if sub.bias is not None:
                     nn.init.zeros_(sub.bias)
+            elif isinstance(sub, nn.BatchNorm1d) and not sub.affine:
+                sub.reset_running_stats()
             elif isinstance(sub, SpatialSoftmax):
                 nn.init.constant_(sub.log_temperature, math.log(sub.initial_temperature))
             elif any(True for _ in sub.parameters(recurse=False)):
@@ -211,7 +227,7 @@ def build_module(factory: Callable[[], nn.Module], generator: torch.Generator) -
     with torch.device("meta"):
         module = factory()
     module = module.to_empty(device="cpu")
-    for buf in module.buffers():  # none in our nets, but never leave memory uninitialised
+    for buf in module.buffers():  # never leave memory uninitialised (norms reset below)
         buf.zero_()
     return init_parameters(module, generator)
 

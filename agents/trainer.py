@@ -318,7 +318,8 @@ def train_agent(
         raise ValueError(f"steps must be >= 0, got {steps}")
     if batch_size < 1 or checkpoint_every < 1:
         raise ValueError("batch_size and checkpoint_every must be >= 1")
-    stream = open_camera_stream(dataset_dir, camera)
+    stream = open_camera_stream(dataset_dir, camera,
+                                with_state=bool(getattr(agent, "uses_state", False)))
     horizon = int(getattr(agent, "horizon", 1))
     starts = stream.valid_starts(horizon)
     if starts.size == 0:

@@ -15,6 +15,8 @@ agents.
   :func:`bootstrap_ci`.
 * One call (:mod:`.compare`): :func:`compare` -> :class:`CompareResult`;
   :func:`anchor_curve` -> :class:`AnchorCurve`.
+* Knowing the world (:mod:`.state_probe`): :func:`state_probe` -> held-out ridge
+  and k-NN R² from latents to world-state targets, split by whole episodes.
 * Transfer (:mod:`.transfer`): :func:`transfer_probe` -> :class:`TransferResult`,
   with the deterministic :class:`LogisticProbe`.
 * Input checks (:mod:`.validation`): every entry point raises ``ValueError``
@@ -61,6 +63,7 @@ from .metrics import (
     svcca,
     train_test_indices,
 )
+from .state_probe import StateProbeResult, episode_split, state_probe
 from .stats import (
     CI_METHODS,
     BootstrapResult,
@@ -88,6 +91,7 @@ __all__ = [
     "PreparedMetric",
     "RidgeMap",
     "SimilarityMap",
+    "StateProbeResult",
     "TransferResult",
     "anchor_curve",
     "bootstrap_ci",
@@ -95,6 +99,7 @@ __all__ = [
     "compare",
     "constant_columns",
     "drop_constant_columns",
+    "episode_split",
     "fit_map",
     "get_map_class",
     "get_metric",
@@ -113,6 +118,7 @@ __all__ = [
     "register_metric",
     "rsa",
     "shape_distance",
+    "state_probe",
     "svcca",
     "train_test_indices",
     "transfer_probe",

@@ -37,7 +37,8 @@ the one place to import from.
 
 - :mod:`~socialview.benchmarks.migration_config`: :class:`MigrationConfig`, presets, files.
 - :mod:`~socialview.benchmarks.migration_distill`: :func:`distill_through_map`.
-- :mod:`~socialview.benchmarks.migration_curves`: FLOPs to a level, ratios, accounting.
+- :mod:`~socialview.benchmarks.migration_curves`: FLOPs to a level, ratios, accounting,
+  and ratios from ``(flops, accuracy)`` curves summarised over seeds.
 - :mod:`~socialview.benchmarks.migration_report`: the chart and the printed summary.
 - :mod:`~socialview.benchmarks.migration_run`: :func:`run_migration`, which drives them.
 """
@@ -65,7 +66,15 @@ from .migration_config import (
     get_preset,
     load_config,
 )
-from .migration_curves import ACCOUNTING, PAPER_RATIO, flops_to_reach
+from .migration_curves import (
+    ACCOUNTING,
+    PAPER_RATIO,
+    RatioSummary,
+    flops_ratio_at_target,
+    flops_to_reach,
+    relative_target,
+    summarise_ratios,
+)
 from .migration_distill import DistillResult, distill_through_map
 from .migration_report import summary_lines
 from .migration_run import run_migration
@@ -78,13 +87,17 @@ __all__ = [
     "PRESETS",
     "DistillResult",
     "MigrationConfig",
+    "RatioSummary",
     "config_from_args",
     "distill_through_map",
+    "flops_ratio_at_target",
     "flops_to_reach",
     "get_preset",
     "load_config",
     "register",
+    "relative_target",
     "run_migration",
+    "summarise_ratios",
 ]
 
 

@@ -25,6 +25,7 @@ __all__ = ["DistillResult", "distill_through_map"]
 
 
 def _frames_tensor(frames: np.ndarray, device: torch.device) -> torch.Tensor:
+    """uint8 frames as a contiguous tensor on ``device``."""
     return torch.from_numpy(np.ascontiguousarray(frames)).to(device)
 
 

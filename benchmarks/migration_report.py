@@ -18,6 +18,7 @@ __all__ = ["draw_chart", "ratio_lines", "summary_lines"]
 
 
 def _save_figure(fig: Any, path: Path) -> None:
+    """Save ``fig`` to ``path`` through a temporary file, so no half-written chart is left."""
     tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
     try:
         fig.savefig(tmp, format=path.suffix[1:], dpi=130, bbox_inches="tight")

@@ -32,6 +32,7 @@ __all__ = ["run_migration"]
 
 
 def _versions() -> dict[str, str]:
+    """Versions of the packages that shape the numbers (saved in ``migration.json``)."""
     out = {"python": platform.python_version(), "torch": torch.__version__,
            "numpy": np.__version__}
     for dist in ("socialview", "mujoco", "matplotlib", "scipy"):
@@ -43,6 +44,7 @@ def _versions() -> dict[str, str]:
 
 
 def _dataset_matches(path: Path, *, steps: int, seed: int, cfg: MigrationConfig) -> bool:
+    """Whether the recording at ``path`` was made with these settings (so it can be reused)."""
     meta_path = path / "meta.json"
     if not meta_path.is_file():
         return False
@@ -72,6 +74,8 @@ def _ensure_dataset(path: Path, *, steps: int, seed: int, cfg: MigrationConfig,
 
 @dataclass
 class _ProbeSplit:
+    """Quadrant labels of the evaluation recording, split into train and test episodes."""
+
     labels: np.ndarray
     train: np.ndarray
     test: np.ndarray
@@ -79,12 +83,14 @@ class _ProbeSplit:
     test_episodes: list[int]
 
     def accuracy(self, latents: np.ndarray, l2: float) -> float:
+        """Held-out accuracy of a logistic probe fitted on the train episodes' latents."""
         from socialview.alignment import LogisticProbe
 
         probe = LogisticProbe(l2=l2).fit(latents[self.train], self.labels[self.train])
         return probe.score(latents[self.test], self.labels[self.test])
 
     def chance(self) -> float:
+        """Accuracy of always guessing the commonest test label."""
         _, counts = np.unique(self.labels[self.test], return_counts=True)
         return float(counts.max() / self.test.size)
 
@@ -124,6 +130,7 @@ def _pixel_features(eval_dir: Path, camera: str, side: int = PIXEL_SIDE) -> np.n
 
 
 def _chunk_ends(total: int, every: int) -> list[int]:
+    """Step counts at which a path stops to evaluate: every ``every`` steps and at ``total``."""
     ends = list(range(every, total + 1, every))
     if not ends or ends[-1] != total:
         ends.append(total)
@@ -318,12 +325,14 @@ def run_migration(config: MigrationConfig, out_dir: str | os.PathLike,
 
 
 def _dataset_stamp(cfg: MigrationConfig, steps: int, seed: int) -> dict[str, Any]:
+    """The recording settings agent A's run is stamped with (a change retrains A)."""
     return {"steps": steps, "seed": seed, "image_size": cfg.image_size,
             "episode_steps": cfg.episode_steps, "overlap": cfg.overlap,
             "num_cameras": cfg.num_cameras()}
 
 
 def _measured_overlap(path: Path) -> float | None:
+    """Pixel overlap the recording at ``path`` measured, or None if unreadable."""
     try:
         return json.loads((path / "meta.json").read_text()).get("overlap")
     except (OSError, json.JSONDecodeError):
@@ -331,6 +340,7 @@ def _measured_overlap(path: Path) -> float | None:
 
 
 def _write_json(path: Path, payload: Any) -> None:
+    """Write ``payload`` atomically (see :func:`socialview.benchmarks._io.write_json_atomic`)."""
     from socialview.benchmarks._io import write_json_atomic
 
     write_json_atomic(path, payload)

@@ -16,12 +16,16 @@ from socialview.agents import load_agent
 from socialview.benchmarks.migration import (
     PRESETS,
     MigrationConfig,
+    RatioSummary,
     config_from_args,
+    flops_ratio_at_target,
     flops_to_reach,
     get_preset,
     load_config,
     register,
+    relative_target,
     run_migration,
+    summarise_ratios,
 )
 
 TOP_KEYS = {"benchmark", "format_version", "config", "accounting", "ratios", "chance",
@@ -167,6 +171,98 @@ def test_flops_to_reach_interpolates_between_evaluations():
     assert flops_to_reach(curve, 0.6) == 10.0
     assert flops_to_reach(curve, 0.1) == 0.0
     assert flops_to_reach(curve, 0.95) is None
+
+
+# Synthetic (flops, accuracy) curves: scratch climbs 0.25 -> 0.9 over 30 FLOPs; the
+# distilled path pays 4 FLOPs of distillation and starts higher.
+SCRATCH = [(0.0, 0.25), (10.0, 0.5), (20.0, 0.7), (30.0, 0.9)]
+DISTILLED = [(4.0, 0.5), (9.0, 0.8), (14.0, 0.85), (19.0, 0.95)]
+
+
+def test_ratio_at_target_when_both_paths_reach_it():
+    # Scratch reaches 0.8 between 20 and 30 FLOPs (25); distilled exactly at its checkpoint 9.
+    assert flops_ratio_at_target(SCRATCH, DISTILLED, 0.8) == pytest.approx(9.0 / 25.0)
+    # At a checkpoint's own accuracy, no interpolation: scratch 20, distilled 4 + 5 * 2/3.
+    assert flops_ratio_at_target(SCRATCH, DISTILLED, 0.7) == pytest.approx(
+        (4.0 + 5.0 * 0.2 / 0.3) / 20.0)
+    # Same answer as the run's own reader of dict curves.
+    as_dicts = [{"cumulative_flops": f, "accuracy": a} for f, a in DISTILLED]
+    assert flops_to_reach(as_dicts, 0.8) == 9.0
+
+
+def test_ratio_at_target_is_none_when_a_path_never_reaches_it():
+    assert flops_ratio_at_target(SCRATCH, DISTILLED, 0.92) is None  # scratch tops out at 0.9
+    assert flops_ratio_at_target(SCRATCH, DISTILLED[:2], 0.85) is None  # distilled stops at 0.8
+    assert flops_ratio_at_target(SCRATCH, DISTILLED, 0.99) is None  # neither
+
+
+def test_ratio_at_target_reached_at_step_zero():
+    # The distilled path above target at its first point: its FLOPs are the distillation cost.
+    assert flops_ratio_at_target(SCRATCH, DISTILLED, 0.5) == pytest.approx(4.0 / 10.0)
+    # A first reach counts even if the curve dips below the target later.
+    dipping = [(4.0, 0.6), (9.0, 0.3), (14.0, 0.9)]
+    assert flops_ratio_at_target(SCRATCH, dipping, 0.5) == pytest.approx(4.0 / 10.0)
+    # Scratch at the target before training (0 FLOPs): nothing to save, no ratio.
+    assert flops_ratio_at_target(SCRATCH, DISTILLED, 0.2) is None
+    # Both at 0 FLOPs: no ratio either; distilled at 0 FLOPs against a trained scratch: 0.
+    assert flops_ratio_at_target([(0.0, 0.9)], [(0.0, 0.9)], 0.5) is None
+    assert flops_ratio_at_target(SCRATCH, [(0.0, 0.9)], 0.5) == 0.0
+
+
+def test_ratio_at_target_refuses_malformed_curves():
+    with pytest.raises(ValueError, match="empty"):
+        flops_ratio_at_target([], DISTILLED, 0.5)
+    with pytest.raises(ValueError, match="decrease"):
+        flops_ratio_at_target(SCRATCH, [(4.0, 0.5), (2.0, 0.8)], 0.5)
+    with pytest.raises(ValueError, match="non-finite"):
+        flops_ratio_at_target(SCRATCH, [(4.0, float("nan"))], 0.5)
+    with pytest.raises(ValueError, match="target"):
+        flops_ratio_at_target(SCRATCH, DISTILLED, float("nan"))
+
+
+def test_relative_target_is_a_share_of_the_best_scratch_accuracy():
+    level = relative_target(SCRATCH, 0.9)
+    assert level == pytest.approx(0.81)  # 90% of 0.9, the best scratch checkpoint
+    # The scratch path reaches its own relative level by construction.
+    assert flops_ratio_at_target(SCRATCH, DISTILLED, level) == pytest.approx(
+        (9.0 + 5.0 * 0.01 / 0.05) / (20.0 + 10.0 * 0.11 / 0.2))
+    assert relative_target(SCRATCH, 1.0) == pytest.approx(0.9)
+    # Best accuracy anywhere on the curve, not the last checkpoint's.
+    assert relative_target([(0.0, 0.3), (10.0, 0.8), (20.0, 0.6)], 0.5) == pytest.approx(0.4)
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="fraction"):
+            relative_target(SCRATCH, bad)
+
+
+def test_summarise_ratios_gives_a_t_interval_and_counts_seeds_that_reached():
+    summary = summarise_ratios([0.2, 0.3, None, 0.4])
+    assert isinstance(summary, RatioSummary)
+    assert (summary.n_seeds, summary.n_reached) == (4, 3)
+    assert summary.mean == pytest.approx(0.3)
+    # t(0.975, 2 dof) = 4.302653; sample sd 0.1; half-width t * sd / sqrt(3).
+    half = 4.302653 * 0.1 / math.sqrt(3)
+    assert summary.ci_low == pytest.approx(0.3 - half, rel=1e-6)
+    assert summary.ci_high == pytest.approx(0.3 + half, rel=1e-6)
+    assert summary.method.startswith("Student t") and summary.confidence == 0.95
+    assert json.loads(json.dumps(summary.to_json())) == summary.to_json()
+    narrower = summarise_ratios([0.2, 0.3, 0.4], confidence=0.5)
+    assert summary.ci_low < narrower.ci_low < narrower.mean < narrower.ci_high < summary.ci_high
+
+
+def test_summarise_ratios_with_few_or_no_seeds_reaching():
+    one = summarise_ratios([None, 0.5])
+    assert (one.mean, one.ci_low, one.ci_high, one.n_reached, one.n_seeds) == (
+        0.5, None, None, 1, 2)
+    none = summarise_ratios([None, None])
+    assert (none.mean, none.ci_low, none.ci_high, none.n_reached, none.n_seeds) == (
+        None, None, None, 0, 2)
+    assert summarise_ratios([]).n_seeds == 0
+    same = summarise_ratios([0.3, 0.3])
+    assert same.ci_low == pytest.approx(0.3) and same.ci_high == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="finite"):
+        summarise_ratios([0.3, float("inf")])
+    with pytest.raises(ValueError, match="confidence"):
+        summarise_ratios([0.3, 0.4], confidence=1.0)
 
 
 def test_unknown_preset_is_a_clear_error(tmp_path, capsys):

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from socialview.benchmarks._io import write_json_atomic
+from socialview.benchmarks.probes import probe_summary
 
 __all__ = ["VARIANTS", "WORLD", "main", "run_variant"]
 
@@ -112,20 +113,6 @@ def _map_r2(a: np.ndarray, b: np.ndarray, test: np.ndarray) -> dict[str, float]:
     return out
 
 
-def probe_summary(latents: np.ndarray, state, camera: str) -> dict[str, Any]:
-    """State probe of one camera's latents: pooled, pusher, objects (ridge and k-NN)."""
-    from socialview.alignment import state_probe
-
-    result = state_probe(latents, state.values, state.episode, mask=state.mask(camera),
-                         target_names=state.names)
-    objects = [n for b, cols in state.bodies.items() if b != "pusher" for n in cols]
-    groups = result.grouped({"pusher": state.bodies["pusher"], "objects": objects})
-    return {"pooled_r2": result.pooled_r2, "knn_pooled_r2": result.knn_pooled_r2,
-            "pusher_r2": groups["pusher"]["r2"], "pusher_knn_r2": groups["pusher"]["knn_r2"],
-            "objects_r2": groups["objects"]["r2"], "objects_knn_r2": groups["objects"]["knn_r2"],
-            "detail": result.to_dict()}
-
-
 def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
                 threads: int = 2) -> dict[str, Any]:
     """Record, train one agent per camera, probe both, map between them; return the row."""
@@ -154,6 +141,7 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
         last[camera] = result.to_json().get("final_metrics")
         latents[camera] = embed(agent, evaluation, camera)
         probes[camera] = probe_summary(latents[camera], state, camera)
+        probes[camera]["pusher_r2"] = probes[camera]["bodies"]["pusher"]["r2"]
     test = episode_split(state.episode, 0.25)
     return {
         "variant": name, "seed": seed, "spec": spec, "world": {**WORLD, "env": env},

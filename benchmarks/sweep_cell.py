@@ -24,7 +24,12 @@ from socialview.benchmarks._io import write_json_atomic
 from socialview.benchmarks.sweep_config import SweepConfig
 
 CAMERAS = ("cam0", "cam1")
-RESULT_VERSION = 1
+#: 2: state probes per agent and camera, the ``pixels`` reference, reference flags.
+RESULT_VERSION = 2
+#: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
+PIXELS = "pixels"
+#: Side the raw frames are area-downsampled to for the ``pixels`` reference.
+PIXELS_SIDE = 16
 
 
 def cell_id(overlap: float, seed: int) -> str:
@@ -133,6 +138,30 @@ def _train_and_embed(
     return embed(agent, evaluation, camera), result.to_json()
 
 
+def raw_pixels(evaluation: Path, camera: str, side: int = PIXELS_SIDE) -> np.ndarray:
+    """A camera's evaluation frames, area-downsampled to ``side`` x ``side``, as vectors.
+
+    The raw-pixel reference: what two cameras' inputs already share, before any
+    agent learns anything. Downsampling keeps the metrics' cost small and does
+    not favour either camera.
+    """
+    from socialview.agents import open_camera_stream
+
+    frames = np.asarray(open_camera_stream(evaluation, camera).frames, dtype=np.float32)
+    t, h, w, c = frames.shape
+    if h % side or w % side:
+        raise ValueError(f"image size {h}x{w} is not a multiple of PIXELS_SIDE={side}")
+    pooled = frames.reshape(t, side, h // side, side, w // side, c).mean(axis=(2, 4))
+    return pooled.reshape(t, -1) / 255.0
+
+
+def _is_reference(agent_name: str) -> bool:
+    """Whether an agent kind uses labels (``reference = True``), e.g. ``supervised``."""
+    from socialview.agents import resolve_agent
+
+    return bool(getattr(resolve_agent(agent_name), "reference", False))
+
+
 def _measure(config: SweepConfig, latents: dict[str, np.ndarray], evaluation: Path, seed: int):
     from socialview.alignment import compare, transfer_probe
     from socialview.envs import load_dataset
@@ -156,6 +185,14 @@ def _measure(config: SweepConfig, latents: dict[str, np.ndarray], evaluation: Pa
         a[:split], b[:split], labels[:split], a[split:], b[split:], labels[split:]
     )
     return comparison.to_dict(), transfer.to_dict()
+
+
+def _state_probes(latents: dict[str, np.ndarray], state: Any, test_size: float) -> dict:
+    """Each camera's held-out state probe (see :mod:`socialview.benchmarks.probes`)."""
+    from socialview.benchmarks.probes import probe_summary
+
+    return {camera: probe_summary(latents[camera], state, camera, test_size)
+            for camera in CAMERAS}
 
 
 def run_cell(config_dict: dict[str, Any], overlap: float, seed: int, out_dir: str) -> dict:
@@ -190,7 +227,7 @@ def run_cell(config_dict: dict[str, Any], overlap: float, seed: int, out_dir: st
     start = time.perf_counter()
     torch.set_num_threads(config.threads_per_cell)
     base = {"cell": name, "overlap_target": overlap, "seed": seed, "version": RESULT_VERSION}
-    stages = tqdm(total=2 + 2 * len(config.agents) + len(config.agents), desc=name, leave=False)
+    stages = tqdm(total=3 + 3 * len(config.agents), desc=name, leave=False)
     try:
         train_seed, eval_seed = dataset_seeds(seed)
         stages.set_postfix_str("record")
@@ -199,7 +236,18 @@ def run_cell(config_dict: dict[str, Any], overlap: float, seed: int, out_dir: st
         evaluation = _record_once(work / "eval", config, overlap, eval_seed, config.eval_steps)
         stages.update()
         meta = json.loads((evaluation / "meta.json").read_text())
-        agents: dict[str, Any] = {}
+        from socialview.agents import world_state
+
+        state = world_state(evaluation)
+        split = heldout_split(state.episode, config.test_size)
+        probe_test_size = 1.0 - split / len(state.episode)  # the very episodes the maps hold out
+        stages.set_postfix_str("measure pixels")
+        pixels = {camera: raw_pixels(evaluation, camera) for camera in CAMERAS}
+        comparison, transfer = _measure(config, pixels, evaluation, seed)
+        stages.update()
+        agents: dict[str, Any] = {PIXELS: {
+            "compare": comparison, "transfer": transfer, "reference": True,
+            "state_probe": _state_probes(pixels, state, probe_test_size)}}
         for agent_name in config.agents:
             latents, training = {}, {}
             for camera in CAMERAS:
@@ -212,7 +260,10 @@ def run_cell(config_dict: dict[str, Any], overlap: float, seed: int, out_dir: st
             stages.set_postfix_str(f"measure {agent_name}")
             comparison, transfer = _measure(config, latents, evaluation, seed)
             stages.update()
-            agents[agent_name] = {"compare": comparison, "transfer": transfer, "train": training}
+            agents[agent_name] = {
+                "compare": comparison, "transfer": transfer, "train": training,
+                "reference": _is_reference(agent_name),
+                "state_probe": _state_probes(latents, state, probe_test_size)}
         result = {
             **base,
             "status": "ok",

@@ -40,6 +40,7 @@ CSV_COLUMNS = (
     "overlap_measured",
     "seed",
     "agent",
+    "reference",
     "metric",
     "value",
     "ci_low",
@@ -48,6 +49,32 @@ CSV_COLUMNS = (
     "p_value",
 )
 TRANSFER_METRICS = ("transfer_accuracy", "native_accuracy", "source_accuracy", "chance")
+#: State-probe rows: (row name prefix, key of the cell's per-camera probe summary). Each
+#: gets one row per camera (``state_probe_r2_cam0`` ...) and one for their mean
+#: (``state_probe_r2``): does the agent know the world, before any alignment?
+STATE_PROBE_METRICS = (
+    ("state_probe_r2", "pooled_r2"),
+    ("state_probe_knn_r2", "knn_pooled_r2"),
+    ("state_probe_objects_r2", "objects_r2"),
+)
+
+
+def _state_probe_rows(probes: dict[str, dict[str, Any]]) -> list[tuple[str, float | None]]:
+    """(metric, value) pairs of one agent's per-camera state probes and their mean."""
+    out = []
+    for metric, key in STATE_PROBE_METRICS:
+        values = []
+        for camera in sorted(probes):
+            value = probes[camera][key]
+            finite = value is not None and math.isfinite(value)
+            out.append((f"{metric}_{camera}", value if finite else None))
+            values += [value] if finite else []
+        out.append((metric, float(np.mean(values)) if values else None))
+        if key == "pooled_r2":
+            pusher = [probes[c]["bodies"]["pusher"]["r2"] for c in sorted(probes)]
+            pusher = [v for v in pusher if v is not None and math.isfinite(v)]
+            out.append(("state_probe_pusher_r2", float(np.mean(pusher)) if pusher else None))
+    return out
 
 
 def cell_rows(cell: dict[str, Any]) -> list[dict[str, Any]]:
@@ -55,6 +82,10 @@ def cell_rows(cell: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     common = {key: cell[key] for key in ("cell", "overlap_target", "overlap_measured", "seed")}
     for agent, result in cell["agents"].items():
+        common["reference"] = bool(result.get("reference", False))
+        for metric, value in _state_probe_rows(result.get("state_probe", {})):
+            rows.append({**common, "agent": agent, "metric": metric, "value": value,
+                         "ci_low": None, "ci_high": None, "null_mean": None, "p_value": None})
         for metric, stats in result["compare"]["metrics"].items():
             rows.append(
                 {

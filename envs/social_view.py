@@ -73,9 +73,10 @@ class SocialViewEnv(gym.Env):
       objects' pixel size stay the same across overlaps, so overlap is the only
       thing the dial changes. At the default ``footprint=0.5`` (64-px images,
       elevation -55, fovy 45) the cameras stand 1.42 m from their look-at
-      points, arena share is 0.46-0.50 over the whole slide, and an object
-      covers ~100-150 px (~11-14 px across; 62-128 px at the dial's ends, see
-      ``docs/rigs.md``). Not every overlap is reachable: the reachable range
+      points, arena share is 0.46-0.50 over the whole slide, and a visible
+      object covers ~85-110 px on average (~10-12 px across) at every
+      overlap (``docs/rigs.md``, measured by ``python -m
+      socialview.envs.rig_report``). Not every overlap is reachable: the reachable range
       at viewpoint shift 0 / 45 / 90 / 135 / 180 degrees is about
       [0.20, 1.00] / [0.17, 0.76] / [0.23, 0.72] / [0.27, 0.77] / [0.18, 0.73]
       (:func:`~socialview.envs.reachable_overlap` returns it for any setting).

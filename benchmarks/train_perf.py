@@ -130,7 +130,9 @@ def run_benchmark(quick: bool = False, out_dir: str | Path | None = None,
         torch.set_num_threads(num_threads)
     frames = 3000 if quick else 5000
     dataset_kwargs = {"steps": frames, "num_cameras": 1, "overlap": 1.0, "image_size": 64,
-                      "seed": 0, "episode_steps": 50}
+                      "seed": 0, "episode_steps": 50,
+                      # the zoom rig's one camera sees the whole arena (slide sees half)
+                      "env_kwargs": {"rig": "zoom"}}
     tmp = None
     if out_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="socialview-train-perf-")

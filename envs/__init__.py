@@ -5,7 +5,8 @@ Importing this package registers ``SocialView-v0`` with Gymnasium::
     import gymnasium as gym
     import socialview.envs  # noqa: F401  (registers the env)
 
-    env = gym.make("SocialView-v0", num_cameras=2, overlap=0.4)
+    env = gym.make("SocialView-v0", num_cameras=2, overlap=0.4)  # rig="slide"
+    low, high = socialview.envs.reachable_overlap(90)  # overlaps reachable at 90 degrees
     # or, without the import: gym.make("socialview.envs:SocialView-v0")
 
 With no display and no ``MUJOCO_GL`` set, the package selects the headless EGL
@@ -18,6 +19,7 @@ choose_default_backend()
 
 import gymnasium as gym  # noqa: E402
 
+from socialview.envs.calibration import reachable_overlap  # noqa: E402
 from socialview.envs.cameras import Camera, CameraPose  # noqa: E402
 from socialview.envs.overlap import overlap_matrix  # noqa: E402
 from socialview.envs.recording import (  # noqa: E402
@@ -26,8 +28,10 @@ from socialview.envs.recording import (  # noqa: E402
     random_policy,
     record_dataset,
 )
+from socialview.envs.rig import RIGS  # noqa: E402
+from socialview.envs.slide_rig import DEFAULT_FOOTPRINT  # noqa: E402
 from socialview.envs.social_view import SocialViewEnv, mosaic  # noqa: E402
-from socialview.envs.viewstrip import view_strip  # noqa: E402
+from socialview.envs.viewstrip import view_grid, view_strip  # noqa: E402
 
 ENV_ID = "SocialView-v0"
 MAX_EPISODE_STEPS = 200
@@ -40,8 +44,10 @@ if ENV_ID not in gym.registry:
     )
 
 __all__ = [
+    "DEFAULT_FOOTPRINT",
     "ENV_ID",
     "MAX_EPISODE_STEPS",
+    "RIGS",
     "Camera",
     "CameraPose",
     "Dataset",
@@ -50,6 +56,8 @@ __all__ = [
     "mosaic",
     "overlap_matrix",
     "random_policy",
+    "reachable_overlap",
     "record_dataset",
+    "view_grid",
     "view_strip",
 ]

@@ -33,8 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     view = subparsers.add_parser(
         "view",
-        help="save a strip of every camera's view at one or more overlap settings",
-        description="Save a PNG/SVG grid of all camera views (one row per --overlap value).",
+        help="save a grid of every camera's view over overlaps x viewpoint shifts",
+        description="Save a PNG/SVG grid of all camera views: one column per --overlap, one "
+        "row per --viewpoint-shift; settings the rig cannot reach are left blank and labelled "
+        "with the reachable range.",
     )
     view.add_argument("--out", required=True, type=Path, help="image to write (.png or .svg)")
     view.add_argument("--seed", type=int, default=0)
@@ -47,23 +49,33 @@ def _add_env_arguments(parser: argparse.ArgumentParser, many_overlaps: bool = Fa
         parser.add_argument(
             "--overlap", type=float, nargs="+", default=[0.5], help="target pixel overlap(s)"
         )
+        parser.add_argument(
+            "--viewpoint-shift", type=float, nargs="+", default=[30.0], help="degrees, 0-180"
+        )
     else:
         parser.add_argument("--overlap", type=float, default=0.5, help="target pixel overlap")
+        parser.add_argument("--viewpoint-shift", type=float, default=30.0, help="degrees, 0-180")
     parser.add_argument("--num-cameras", type=int, default=2)
-    parser.add_argument("--viewpoint-shift", type=float, default=30.0, help="degrees")
     parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--rig", choices=["slide", "zoom"], default="slide", help="camera rig")
+    parser.add_argument(
+        "--footprint",
+        type=float,
+        default=None,
+        help="slide rig: share of the arena floor one camera sees (default 0.5)",
+    )
     parser.add_argument(
         "--env-kwargs", type=json.loads, default={}, help="extra env kwargs as a JSON object"
     )
 
 
-def _env_kwargs(args: argparse.Namespace) -> dict:
-    return {
-        "num_cameras": args.num_cameras,
-        "viewpoint_shift": args.viewpoint_shift,
-        "image_size": args.image_size,
-        **args.env_kwargs,
-    }
+def _env_kwargs(args: argparse.Namespace, with_shift: bool = True) -> dict:
+    kwargs = {"num_cameras": args.num_cameras, "image_size": args.image_size, "rig": args.rig}
+    if with_shift:
+        kwargs["viewpoint_shift"] = args.viewpoint_shift
+    if args.footprint is not None:
+        kwargs["footprint"] = args.footprint
+    return {**kwargs, **args.env_kwargs}
 
 
 def _load_callable(spec: str):
@@ -98,10 +110,16 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _view(args: argparse.Namespace) -> int:
-    from socialview.envs.viewstrip import view_strip
+    from socialview.envs.viewstrip import view_grid
 
     try:
-        path = view_strip(args.out, args.overlap, seed=args.seed, env_kwargs=_env_kwargs(args))
+        path = view_grid(
+            args.out,
+            args.overlap,
+            args.viewpoint_shift,
+            seed=args.seed,
+            env_kwargs=_env_kwargs(args, with_shift=False),
+        )
     except ValueError as error:
         print(f"socialview view: error: {error}", file=sys.stderr)
         return 2

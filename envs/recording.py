@@ -38,7 +38,13 @@ _STATE_ARRAYS = {
     "agent_pos": (np.float32, lambda env: (3,)),
     "visible": (np.bool_, lambda env: (env.num_cameras, env.num_objects)),
     "quadrant": (np.int64, lambda env: ()),
+    "arena_share": (np.float32, lambda env: (env.num_cameras,)),
+    "object_pixels": (np.int32, lambda env: (env.num_cameras, env.num_objects)),
 }
+#: Per-frame ground truth copied from ``info`` (the rest of _STATE_ARRAYS is written apart).
+_INFO_ARRAYS = (
+    "object_pos", "object_vel", "agent_pos", "visible", "quadrant", "arena_share", "object_pixels"
+)
 
 
 def random_policy(
@@ -155,7 +161,7 @@ def _record_into(
             preview_frames.append(mosaic([obs[name] for name in names]))
         arrays["actions"][t] = action
         arrays["episode"][t] = episode
-        for key in ("object_pos", "object_vel", "agent_pos", "visible", "quadrant"):
+        for key in _INFO_ARRAYS:
             arrays[key][t] = info[key]
         obs, reward, terminated, truncated, info = env.step(action)
         arrays["reward"][t] = reward
@@ -175,6 +181,9 @@ def _record_into(
         "overlap": neighbour_overlap(matrix),
         "overlap_matrix": matrix.tolist(),
         "target_overlap": env.target_overlap,
+        "rig": env.rig,
+        "footprint": env.footprint,
+        "arena_share": env.arena_share.tolist(),
         "env_kwargs": _jsonable(dict(kwargs)),
         "seed": seed,
         "episode_steps": episode_steps,

@@ -1,20 +1,37 @@
 """Solve a camera rig for a target pixel overlap at a given viewpoint shift.
 
-The rig is a row of ``N`` cameras looking across the arena. Neighbouring
-cameras differ in azimuth by ``viewpoint_shift`` degrees, and the views diverge
-(camera ``i + 1`` looks further to the right and more to the right). One scalar
-``spread`` in [0, 1] moves the rig from "every camera sees the whole arena"
-(spread 0: all look at the centre from far away) to "neighbours see disjoint
-patches" (spread 1: close up, looking at points far apart). Measured overlap
-falls as spread grows, so bisection on spread finds the rig whose *measured*
-overlap matches the target; the angle between views is fixed by
-``viewpoint_shift`` throughout, which keeps the two dials independent.
+Two rigs share one solver. In both, neighbouring cameras differ in azimuth by
+``viewpoint_shift`` degrees and one scalar ``spread`` in [0, 1] moves the rig
+from most to least overlap; bisection on spread finds the rig whose *measured*
+overlap matches the target.
+
+``slide`` (:class:`~socialview.envs.slide_rig.SlideRigSpec`, the default):
+every camera keeps one distance and field of view at every overlap, chosen so
+that a camera sees ``footprint`` of the arena floor; overlap is set by sliding
+the cameras' look-at points apart. What a camera sees (its share of the arena,
+an object's size in pixels) therefore does not change with overlap, only what
+the cameras share does. The slide stops before any camera's arena share falls
+more than 8% below its value at the centre, which bounds the reachable
+overlaps: with half the arena each, two cameras can never see disjoint floor,
+and two cameras far apart in azimuth never see exactly the same floor.
+
+``zoom`` (:class:`RigSpec`, the rig of the first release): the row of ``N``
+cameras looking across the arena. Neighbouring cameras differ in azimuth by
+``viewpoint_shift`` degrees, and the views diverge (camera ``i + 1`` looks
+further to the right and more to the right). One scalar ``spread`` in [0, 1]
+moves the rig from "every camera sees the whole arena" (spread 0: all look at
+the centre from far away) to "neighbours see disjoint patches" (spread 1: close
+up, looking at points far apart). Measured overlap falls as spread grows, so
+bisection on spread finds the rig whose *measured* overlap matches the target;
+the angle between views is fixed by ``viewpoint_shift`` throughout, which keeps
+the two dials independent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from socialview.envs.cameras import CameraPose
 
@@ -29,6 +46,22 @@ FAR_DISTANCE = 4.2
 #: Span (metres) between the outermost look-at points at spread 1.
 LOOKAT_SPAN = {2: 1.2, 3: 1.5}
 DEFAULT_SPAN = 1.6
+#: The rigs ``SocialView-v0`` offers; the first is the default.
+RIGS = ("slide", "zoom")
+
+
+class Rig(Protocol):
+    """What the solver needs of a rig: its size, poses along its travel, and a description."""
+
+    num_cameras: int
+
+    def poses(self, spread: float) -> list[CameraPose]:
+        """Camera poses at ``spread`` in [0, 1]; overlap falls as spread grows."""
+        ...
+
+    def describe(self) -> str:
+        """The settings, as an error message names them."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -47,6 +80,14 @@ class RigSpec:
     viewpoint_shift: float
     elevation: float = -55.0
     fovy: float = 45.0
+
+    def describe(self) -> str:
+        """The settings, as an error message names them."""
+        return (
+            f"rig='zoom', num_cameras={self.num_cameras}, "
+            f"viewpoint_shift={self.viewpoint_shift}, elevation={self.elevation}, "
+            f"fovy={self.fovy}"
+        )
 
     def poses(self, spread: float) -> list[CameraPose]:
         """Camera poses at ``spread`` in [0, 1] (0: shared wide view, 1: disjoint close-ups)."""
@@ -82,7 +123,7 @@ class RigSolution:
 
 
 def solve_rig(
-    spec: RigSpec,
+    spec: Rig,
     target: float,
     measure: Callable[[Sequence[CameraPose]], float],
     tolerance: float = SOLVER_TOLERANCE,
@@ -111,11 +152,9 @@ def solve_rig(
     high, low = widest.measured_overlap, narrowest.measured_overlap
     if not low - reach_tolerance <= target <= high + reach_tolerance:
         raise ValueError(
-            f"overlap={target} cannot be reached with num_cameras={spec.num_cameras}, "
-            f"viewpoint_shift={spec.viewpoint_shift}, elevation={spec.elevation}, "
-            f"fovy={spec.fovy}: the measured overlap of this rig ranges over "
-            f"[{low:.3f}, {high:.3f}]; choose an overlap in that range, a smaller "
-            "viewpoint_shift, or explicit `cameras`"
+            f"overlap={target} cannot be reached with {spec.describe()}: the measured "
+            f"overlap of this rig ranges over [{low:.3f}, {high:.3f}]; choose an overlap in "
+            "that range, a different viewpoint_shift, or explicit `cameras`"
         )
     lo_spread, hi_spread = 0.0, 1.0
     for _ in range(max_iterations):

@@ -11,10 +11,15 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from socialview.envs import _gl
+from socialview.envs import _gl, calibration
 from socialview.envs.cameras import Camera, CameraPose, parse_camera_poses
+from socialview.envs.ground_truth import (
+    ObjectPixelCounter,
+    arena_share,
+    pixels_from_segmentation,
+)
 from socialview.envs.overlap import neighbour_overlap, overlap_matrix
-from socialview.envs.rig import RigSolution, RigSpec, solve_rig
+from socialview.envs.rig import RigSolution
 from socialview.envs.scene import (
     ARENA_HALF_SIZE,
     MAX_OBJECTS,
@@ -33,7 +38,6 @@ _SPAWN_LIMIT = ARENA_HALF_SIZE - 0.15
 #: over these, so the objects' occlusion at any one reset scatters around it.
 _CALIBRATION_LAYOUTS = 4
 _CALIBRATION_SEED = 20260302
-_SOLVED_RIGS: dict[tuple, RigSolution] = {}
 
 
 class SocialViewEnv(gym.Env):
@@ -60,31 +64,62 @@ class SocialViewEnv(gym.Env):
     **Cameras and overlap.** By default the rig is solved so that the measured
     pixel overlap of neighbouring cameras (see :mod:`socialview.envs.overlap`)
     matches ``overlap`` within 0.03, while neighbouring cameras differ in azimuth
-    by ``viewpoint_shift`` degrees. ``cameras`` replaces the dial with explicit
-    poses. ``env.cameras`` lists :class:`~socialview.envs.cameras.Camera` objects
-    (name, intrinsics, world_to_camera, position); ``info`` at reset holds
-    ``"overlap"`` and ``"overlap_matrix"``.
+    by ``viewpoint_shift`` degrees. Two rigs reach the target differently:
+
+    * ``rig="slide"`` (default): every camera keeps one distance and field of
+      view at every overlap, set so that it sees ``footprint`` of the arena
+      floor; overlap is set by sliding the cameras' look-at points apart
+      (:mod:`socialview.envs.slide_rig`). Each camera's arena share and the
+      objects' pixel size stay the same across overlaps, so overlap is the only
+      thing the dial changes. At the default ``footprint=0.5`` (64-px images,
+      elevation -55, fovy 45) the cameras stand 1.42 m from their look-at
+      points, arena share is 0.46-0.50 over the whole slide, and a visible
+      object covers ~85-110 px on average (~10-12 px across) at every
+      overlap (``docs/rigs.md``, measured by ``python -m
+      socialview.envs.rig_report``). Not every overlap is reachable: the reachable range
+      at viewpoint shift 0 / 45 / 90 / 135 / 180 degrees is about
+      [0.20, 1.00] / [0.17, 0.76] / [0.23, 0.72] / [0.27, 0.77] / [0.18, 0.73]
+      (:func:`~socialview.envs.reachable_overlap` returns it for any setting).
+    * ``rig="zoom"`` (the first release's rig, unchanged): cameras back off to
+      raise overlap, up to seeing the whole arena, so it reaches [0, 1] at most
+      viewpoint shifts, but arena share and object size change with overlap.
+
+    A target outside the reachable range (by more than 0.02) raises
+    ``ValueError`` naming ``overlap`` and the range. ``cameras`` replaces the
+    dial with explicit poses. ``env.cameras`` lists
+    :class:`~socialview.envs.cameras.Camera` objects (name, intrinsics,
+    world_to_camera, position); ``info`` at reset holds ``"overlap"`` and
+    ``"overlap_matrix"``; ``env.arena_share`` the (N,) arena shares.
 
     **Info.** Every step: ``object_pos`` (K, 3), ``object_vel`` (K, 3),
     ``agent_pos`` (3,), ``goal`` (2,), ``visible`` (N, K) bool (object centre
     inside camera n's image and, with depth rendered, not hidden), ``quadrant``
     (arena quadrant of object 0: 0 = x>=0,y>=0; 1 = x<0,y>=0; 2 = x<0,y<0;
-    3 = x>=0,y<0), ``distance_to_goal``.
+    3 = x>=0,y<0), ``distance_to_goal``, ``arena_share`` (N,) float share of
+    the arena floor (2 m x 2 m inside the walls) inside camera n's image
+    (geometric, computed once per rig since cameras are static), and
+    ``object_pixels`` (N, K) int32 pixel area of object k in camera n: counted
+    from the segmentation image when ``obs_modes`` renders it, otherwise by
+    casting rays through the pixel centres around each object (the same
+    first-hit test as the segmentation render, within ~0.4 px per object, at a
+    fraction of a render's cost).
 
     Parameters
     ----------
     num_cameras : int, default 2
         Cameras in the rig (>= 1).
     overlap : float, default 0.5
-        Target pixel overlap of neighbouring cameras, in [0, 1].
+        Target pixel overlap of neighbouring cameras, in [0, 1] and within the
+        rig's reachable range.
     viewpoint_shift : float, default 30
-        Degrees of azimuth between neighbouring cameras, in [0, 90].
+        Degrees of azimuth between neighbouring cameras, in [0, 180].
     image_size : int or (int, int), default 64
         Image height and width (one int for square images).
     cameras : list of dict, optional
         Explicit poses, each with ``lookat``, ``distance``, ``azimuth``,
         ``elevation``, optional ``roll`` and ``fovy`` (or ``position`` and
-        ``lookat``). Overrides ``num_cameras``, ``overlap`` and ``viewpoint_shift``.
+        ``lookat``). Overrides ``num_cameras``, ``overlap``,
+        ``viewpoint_shift``, ``rig`` and ``footprint``.
     obs_modes : sequence of str, default ("rgb",)
         Any of ``"rgb"``, ``"depth"``, ``"segmentation"``.
     frame_skip : int, default 5
@@ -99,8 +134,19 @@ class SocialViewEnv(gym.Env):
         Elevation (degrees, looking down) and vertical field of view of solved rigs.
     shadows : bool, default False
         Render shadows (4096 shadow map; costly without a GPU).
+    rig : {"slide", "zoom"}, default "slide"
+        How the dial reaches a target overlap (above).
+    footprint : float, optional
+        Slide rig only: share of the arena floor, in [0.05, 1], one camera sees
+        (default 0.5). Smaller footprints zoom in and reach lower overlaps.
 
-    Version history: v0, first release.
+    Version history:
+
+    * v0, first release: the zoom rig, ``viewpoint_shift`` in [0, 90].
+    * v0, issue 8 (same id): ``rig`` (slide by default; ``rig="zoom"`` gives
+      the first release's poses unchanged), ``footprint``, ``viewpoint_shift``
+      in [0, 180], unreachable overlaps raise ``ValueError``, ``info`` gains
+      ``arena_share`` and ``object_pixels``.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
@@ -120,6 +166,8 @@ class SocialViewEnv(gym.Env):
         elevation: float = -55.0,
         fovy: float = 45.0,
         shadows: bool = False,
+        rig: str = "slide",
+        footprint: float | None = None,
     ) -> None:
         self.height, self.width = _check_image_size(image_size)
         self.obs_modes = _check_obs_modes(obs_modes)
@@ -136,13 +184,15 @@ class SocialViewEnv(gym.Env):
             self.target_overlap = None
             self.viewpoint_shift = None
         else:
-            count = _check_int("num_cameras", num_cameras, minimum=1)
             self.target_overlap = _check_range("overlap", overlap, 0.0, 1.0)
-            self.viewpoint_shift = _check_range("viewpoint_shift", viewpoint_shift, 0.0, 90.0)
-            _check_range("elevation", elevation, -90.0, -10.0)
-            _check_range("fovy", fovy, 5.0, 120.0)
-            spec = RigSpec(count, float(viewpoint_shift), float(elevation), float(fovy))
-            poses = [CameraPose() for _ in range(count)]
+            spec = calibration.make_rig_spec(
+                rig, num_cameras, viewpoint_shift, footprint, elevation, fovy,
+                self.width / self.height,
+            )  # fmt: skip
+            self.viewpoint_shift = spec.viewpoint_shift
+            poses = [CameraPose() for _ in range(spec.num_cameras)]
+        self.rig = None if cameras is not None else rig
+        self.footprint = getattr(spec, "footprint", None) if cameras is None else None
         self.num_cameras = len(poses)
 
         self.model = build_model(poses, self.height, self.width, self.num_objects, shadows)
@@ -174,6 +224,11 @@ class SocialViewEnv(gym.Env):
         self._apply_poses(poses)
         self.overlap_matrix = self._measure_overlap()
         self.overlap = neighbour_overlap(self.overlap_matrix)
+        # Cameras are static from here on: what each sees of the arena is fixed.
+        self.arena_share = np.array([arena_share(camera) for camera in self.cameras])
+        self._pixel_counter = ObjectPixelCounter(
+            self.model, self.cameras, self._object_body, self._seg_lookup
+        )
 
         image = spaces.Box(0, 255, (self.height, self.width, 3), np.uint8)
         space: dict[str, spaces.Space] = {}
@@ -193,22 +248,8 @@ class SocialViewEnv(gym.Env):
 
     # -- cameras and overlap -------------------------------------------------
 
-    def _solve(self, spec: RigSpec) -> RigSolution:
-        key = (spec, self.target_overlap, self.height, self.width, self.num_objects)
-        if key not in _SOLVED_RIGS:
-            layouts = self._calibration_layouts()
-
-            def measure(poses: Sequence[CameraPose]) -> float:
-                self._apply_poses(poses)
-                values = []
-                for qpos in layouts:
-                    self.data.qpos[:] = qpos
-                    mujoco.mj_forward(self.model, self.data)
-                    values.append(neighbour_overlap(self._measure_overlap()))
-                return float(np.mean(values))
-
-            _SOLVED_RIGS[key] = solve_rig(spec, self.target_overlap, measure)
-        return _SOLVED_RIGS[key]
+    def _solve(self, spec: calibration.AnyRigSpec) -> RigSolution:
+        return calibration.solve(self, spec, self.target_overlap)
 
     def _calibration_layouts(self) -> list[np.ndarray]:
         rng = np.random.default_rng(_CALIBRATION_SEED)
@@ -381,7 +422,16 @@ class SocialViewEnv(gym.Env):
             "visible": self._visibility(positions, obs),
             "quadrant": quadrant,
             "distance_to_goal": distance,
+            "arena_share": self.arena_share.copy(),
+            "object_pixels": self._object_pixels(obs),
         }
+
+    def _object_pixels(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """(N, K) pixel area of each object: from the segmentation when rendered, else rays."""
+        if "segmentation" in self.obs_modes:
+            segs = {camera.name: obs[f"{camera.name}_seg"] for camera in self.cameras}
+            return pixels_from_segmentation(segs, self.num_objects)
+        return self._pixel_counter.count(self.data)
 
     def _visibility(self, positions: np.ndarray, obs: dict[str, np.ndarray]) -> np.ndarray:
         visible = np.zeros((self.num_cameras, self.num_objects), dtype=bool)

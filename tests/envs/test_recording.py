@@ -55,6 +55,23 @@ def test_metadata_describes_the_recording(dataset):
     assert (dataset / "preview.mp4").exists() or (dataset / "preview.gif").exists()
 
 
+def test_arena_share_and_object_pixels_are_recorded(dataset):
+    loaded = load_dataset(dataset)
+    share = loaded.array("arena_share")
+    pixels = loaded.array("object_pixels")
+    assert share.shape == (50, 2) and share.dtype == np.float32
+    assert pixels.shape == (50, 2, 3) and pixels.dtype == np.int32
+    np.testing.assert_allclose(share, np.broadcast_to(loaded.meta["arena_share"], share.shape))
+    assert loaded.meta["rig"] == "slide" and loaded.meta["footprint"] == 0.5
+    assert pixels.sum() > 0
+    env = SocialViewEnv(image_size=24, overlap=0.6, num_cameras=2)
+    try:
+        _, info = env.reset(seed=3)  # frame 0 is episode 0's reset
+        np.testing.assert_array_equal(pixels[0], info["object_pixels"])
+    finally:
+        env.close()
+
+
 def test_transition_mask_respects_episode_boundaries(dataset):
     loaded = load_dataset(dataset)
     episode = loaded.array("episode")

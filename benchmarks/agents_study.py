@@ -112,12 +112,16 @@ def _map_r2(a: np.ndarray, b: np.ndarray, test: np.ndarray) -> dict[str, float]:
     return out
 
 
-def probe_summary(latents: np.ndarray, state, camera: str) -> dict[str, Any]:
-    """State probe of one camera's latents: pooled, pusher, objects (ridge and k-NN)."""
+def probe_summary(latents: np.ndarray, state, camera: str,
+                  test_size: float = 0.25) -> dict[str, Any]:
+    """State probe of one camera's latents: pooled, pusher, objects (ridge and k-NN).
+
+    ``test_size`` is the held-out share of the evaluation episodes (the last ones).
+    """
     from socialview.alignment import state_probe
 
     result = state_probe(latents, state.values, state.episode, mask=state.mask(camera),
-                         target_names=state.names)
+                         target_names=state.names, test_size=test_size)
     objects = [n for b, cols in state.bodies.items() if b != "pusher" for n in cols]
     groups = result.grouped({"pusher": state.bodies["pusher"], "objects": objects})
     return {"pooled_r2": result.pooled_r2, "knn_pooled_r2": result.knn_pooled_r2,

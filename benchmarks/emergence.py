@@ -42,12 +42,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from socialview.benchmarks._io import write_json_atomic
-from socialview.benchmarks.emergence_config import (
-    PRESETS,
-    EmergenceConfig,
-    load_config_file,
-    preset_config,
+from socialview.benchmarks._settings import (
+    add_setting_flags,
+    describe_settings,
+    register_command,
+    run_standalone,
+    settings_from_args,
 )
+from socialview.benchmarks.emergence_config import PRESETS, EmergenceConfig
 
 __all__ = ["OVERRIDE_FLAGS", "RESULT_VERSION", "main", "measure_checkpoint", "run_emergence"]
 
@@ -241,49 +243,23 @@ def run_emergence(
 
 def resolve_config(args: argparse.Namespace) -> EmergenceConfig:
     """Preset, then config file, then explicit flags: later ones win."""
-    preset_config(args.preset)  # an unknown preset fails here, naming the known ones
-    values = dict(PRESETS[args.preset])
-    if args.config:
-        values.update(load_config_file(args.config))
-    values.update({f: getattr(args, f) for f in OVERRIDE_FLAGS if getattr(args, f) is not None})
-    return EmergenceConfig.from_dict(values)
+    return EmergenceConfig.from_dict(settings_from_args(args, PRESETS, OVERRIDE_FLAGS))
 
 
 def describe_invocation(args: argparse.Namespace) -> str:
     """The command line that reproduces this run's settings (flags in canonical form)."""
-    parts = ["socialview emergence", f"--preset {args.preset}"]
-    if args.config:
-        parts.append(f"--config {args.config}")
-    for flag in OVERRIDE_FLAGS:
-        value = getattr(args, flag)
-        if value is not None:
-            shown = " ".join(map(str, value)) if isinstance(value, list) else value
-            parts.append(f"--{flag.replace('_', '-')} {shown}")
-    return " ".join([*parts, f"--out {args.out}"])
+    return " ".join(["socialview emergence", *describe_settings(args, OVERRIDE_FLAGS),
+                     f"--out {args.out}"])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The emergence command's flags."""
-    parser.add_argument(
-        "--preset", default="quick", help=f"starting settings: {', '.join(PRESETS)} (default quick)"
-    )
-    parser.add_argument("--config", type=Path, help="JSON/YAML file of settings (over the preset)")
-    parser.add_argument("--out", type=Path, default=Path("results/emergence"), help="output folder")
-    parser.add_argument(
-        "--agents", nargs="+", help="agent kinds: built-in names or package.module:attr"
-    )
-    parser.add_argument("--seeds", type=int, nargs="+")
-    parser.add_argument(
-        "--fractions", type=float, nargs="+", help="checkpoints as fractions of the total steps"
-    )
-    parser.add_argument("--overlap", type=float, help="target pixel overlap in [0, 1]")
-    parser.add_argument("--viewpoint-shift", type=float)
-    parser.add_argument("--image-size", type=int)
-    parser.add_argument("--latent-dim", type=int)
-    parser.add_argument("--dataset-steps", type=int)
-    parser.add_argument("--eval-steps", type=int)
-    parser.add_argument("--train-steps", type=int, help="total training steps per agent")
-    parser.add_argument("--threads-per-cell", type=int)
+    own = [
+        ("--fractions", {"type": float, "nargs": "+",
+                         "help": "checkpoints as fractions of each agent's total steps"}),
+        ("--overlap", {"type": float, "help": "target pixel overlap in [0, 1]"}),
+    ]
+    add_setting_flags(parser, PRESETS, "results/emergence", extra=own)
     parser.add_argument(
         "--force", action="store_true", help="delete another run's results in --out first"
     )
@@ -315,22 +291,19 @@ def command(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``emergence`` sub-command."""
-    parser = subparsers.add_parser(
+    register_command(
+        subparsers,
         "emergence",
-        help="emergence curve: state probes and alignment at checkpoints vs training FLOPs",
-        description=__doc__.split("\n\n")[0],
+        "emergence curve: state probes and alignment at checkpoints vs training FLOPs",
+        __doc__,
+        add_arguments,
+        command,
     )
-    add_arguments(parser)
-    parser.set_defaults(func=command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m socialview.benchmarks.emergence``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m socialview.benchmarks.emergence", description=__doc__.split("\n\n")[0]
-    )
-    add_arguments(parser)
-    return command(parser.parse_args(argv))
+    return run_standalone("socialview.benchmarks.emergence", __doc__, add_arguments, command, argv)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ the data; the min-max band shows exactly what the seeds did).
 
 from __future__ import annotations
 
-import json
 import os
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from socialview.benchmarks._io import write_json_atomic
+from socialview.benchmarks._io import write_json_atomic, write_text_atomic
+from socialview.benchmarks._settings import appendix_lines
 from socialview.benchmarks.sweep_report import (
     CHART_METRICS,
     METRIC_RANGE,
@@ -336,18 +336,6 @@ def _write_report(
         "",
         *[f"- {s}" for a in config.agents if (s := persistence_sentence(summary, a))],
         "",
-        "## Configuration",
-        "",
-        "```json",
-        json.dumps(config.to_dict(), indent=2),
-        "```",
-        "",
-        "## Software",
-        "",
-        *[f"- {name} {version}" for name, version in payload["versions"].items()],
-        "",
+        *appendix_lines(config, payload["versions"]),
     ]
-    path = out / "report.md"
-    (out / ".report.md.partial").write_text("\n".join(lines))
-    os.replace(out / ".report.md.partial", path)
-    return path
+    return write_text_atomic(out / "report.md", "\n".join(lines))

@@ -28,6 +28,7 @@ __all__ = [
     "AgentConfigError",
     "UnknownAgentError",
     "clear_entry_point_cache",
+    "is_reference_agent",
     "list_agents",
     "make_agent",
     "register_agent",
@@ -130,6 +131,15 @@ def _ensure_builtins() -> None:
 
 def _describe(obj: Any) -> str:
     return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+
+
+def is_reference_agent(name: str) -> bool:
+    """Whether agent kind ``name`` uses labels (its class sets ``reference = True``).
+
+    Such agents (``supervised``) are upper bounds, never emergent results: reports
+    and charts mark them as references.
+    """
+    return bool(getattr(resolve_agent(name), "reference", False))
 
 
 def resolve_agent(name: str) -> AgentFactory:

@@ -10,10 +10,15 @@ from typing import Any
 
 def write_json_atomic(path: str | os.PathLike, payload: Any) -> Path:
     """Write ``payload`` as indented JSON to ``path`` via a temporary file and a rename."""
+    return write_text_atomic(path, json.dumps(payload, indent=2, default=_plain))
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    partial.write_text(json.dumps(payload, indent=2, default=_plain))
+    partial.write_text(text)
     os.replace(partial, path)
     return path
 

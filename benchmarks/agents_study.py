@@ -141,7 +141,6 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
         last[camera] = result.to_json().get("final_metrics")
         latents[camera] = embed(agent, evaluation, camera)
         probes[camera] = probe_summary(latents[camera], state, camera)
-        probes[camera]["pusher_r2"] = probes[camera]["bodies"]["pusher"]["r2"]
     test = episode_split(state.episode, 0.25)
     return {
         "variant": name, "seed": seed, "spec": spec, "world": {**WORLD, "env": env},

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "socialview.agents.cli",
     "socialview.benchmarks.overlap_sweep",
     "socialview.benchmarks.migration",
+    "socialview.benchmarks.emergence",
     "socialview.benchmarks.perf",
 )
 

@@ -30,14 +30,17 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from socialview.benchmarks._io import write_json_atomic
-from socialview.benchmarks.sweep_cell import cell_id, run_cell
-from socialview.benchmarks.sweep_config import (
-    PRESETS,
-    SweepConfig,
-    load_config_file,
-    preset_config,
+from socialview.benchmarks._io import write_json_atomic, write_text_atomic
+from socialview.benchmarks._settings import (
+    add_setting_flags,
+    appendix_lines,
+    describe_settings,
+    register_command,
+    run_standalone,
+    settings_from_args,
 )
+from socialview.benchmarks.sweep_cell import cell_id, run_cell
+from socialview.benchmarks.sweep_config import PRESETS, SweepConfig
 from socialview.benchmarks.sweep_report import (
     cell_rows,
     draw_charts,
@@ -337,34 +340,13 @@ def write_report(
         lines += ["## Failed cells", ""]
         lines += [f"- `{cell['cell']}`: {cell['error']}" for cell in failed]
         lines.append("")
-    lines += [
-        "## Configuration",
-        "",
-        "```json",
-        json.dumps(config.to_dict(), indent=2),
-        "```",
-        "",
-        "## Software",
-        "",
-        *[f"- {name} {version}" for name, version in software_versions().items()],
-        "",
-    ]
-    path = out / "report.md"
-    (out / ".report.md.partial").write_text("\n".join(lines))
-    os.replace(out / ".report.md.partial", path)
-    return path
+    lines += appendix_lines(config, software_versions())
+    return write_text_atomic(out / "report.md", "\n".join(lines))
 
 
 def resolve_config(args: argparse.Namespace) -> SweepConfig:
     """Preset, then config file, then explicit flags: later ones win."""
-    preset_config(args.preset)  # an unknown preset fails here, naming the known ones
-    values = dict(PRESETS[args.preset])
-    if args.config:
-        values.update(load_config_file(args.config))
-    for flag in OVERRIDE_FLAGS:
-        value = getattr(args, flag)
-        if value is not None:
-            values[flag] = value
+    values = settings_from_args(args, PRESETS, OVERRIDE_FLAGS)
     if args.keep_data:
         values["keep_data"] = True
     return SweepConfig.from_dict(values)
@@ -372,23 +354,8 @@ def resolve_config(args: argparse.Namespace) -> SweepConfig:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The sweep's command-line flags."""
-    parser.add_argument(
-        "--preset", default="quick", help=f"starting settings: {', '.join(PRESETS)} (default quick)"
-    )
-    parser.add_argument("--config", type=Path, help="JSON/YAML file of settings (over the preset)")
-    parser.add_argument("--out", type=Path, default=Path("results/sweep"), help="output folder")
-    parser.add_argument("--overlaps", type=float, nargs="+", help="target overlaps in [0, 1]")
-    parser.add_argument("--seeds", type=int, nargs="+")
-    parser.add_argument(
-        "--agents", nargs="+", help="agent kinds: built-in names or package.module:attr"
-    )
-    parser.add_argument("--viewpoint-shift", type=float)
-    parser.add_argument("--image-size", type=int)
-    parser.add_argument("--latent-dim", type=int)
-    parser.add_argument("--dataset-steps", type=int)
-    parser.add_argument("--eval-steps", type=int)
-    parser.add_argument("--train-steps", type=int)
-    parser.add_argument("--threads-per-cell", type=int)
+    overlaps = ("--overlaps", {"type": float, "nargs": "+", "help": "target overlaps in [0, 1]"})
+    add_setting_flags(parser, PRESETS, "results/sweep", extra=[overlaps])
     parser.add_argument("--keep-data", action="store_true", help="keep recordings and runs")
     parser.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
     parser.add_argument("--backend", choices=BACKENDS, default="local")
@@ -405,14 +372,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def describe_invocation(args: argparse.Namespace) -> str:
     """The command line that reproduces this sweep's settings (flags in canonical form)."""
-    parts = ["socialview sweep", f"--preset {args.preset}"]
-    if args.config:
-        parts.append(f"--config {args.config}")
-    for flag in OVERRIDE_FLAGS:
-        value = getattr(args, flag)
-        if value is not None:
-            shown = " ".join(map(str, value)) if isinstance(value, list) else value
-            parts.append(f"--{flag.replace('_', '-')} {shown}")
+    parts = ["socialview sweep", *describe_settings(args, OVERRIDE_FLAGS)]
     if args.jobs != 1:
         parts.append(f"--jobs {args.jobs}")
     if args.backend != "local":
@@ -455,22 +415,20 @@ def command(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sweep`` sub-command."""
-    parser = subparsers.add_parser(
+    register_command(
+        subparsers,
         "sweep",
-        help="overlap sweep: alignment of independent agents vs camera overlap",
-        description=__doc__.split("\n\n")[0],
+        "overlap sweep: alignment of independent agents vs camera overlap",
+        __doc__,
+        add_arguments,
+        command,
     )
-    add_arguments(parser)
-    parser.set_defaults(func=command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m socialview.benchmarks.overlap_sweep``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m socialview.benchmarks.overlap_sweep", description=__doc__.split("\n\n")[0]
-    )
-    add_arguments(parser)
-    return command(parser.parse_args(argv))
+    module = "socialview.benchmarks.overlap_sweep"
+    return run_standalone(module, __doc__, add_arguments, command, argv)
 
 
 if __name__ == "__main__":

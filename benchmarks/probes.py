@@ -38,6 +38,7 @@ def probe_summary(latents: np.ndarray, state: Any, camera: str,
     -------
     dict
         ``pooled_r2``, ``knn_pooled_r2``, ``objects_r2``, ``objects_knn_r2``,
+        ``pusher_r2``, ``pusher_knn_r2``,
         ``bodies`` (body -> {"r2", "knn_r2"}) and ``detail`` (the full probe result).
     """
     from socialview.alignment import state_probe
@@ -52,6 +53,8 @@ def probe_summary(latents: np.ndarray, state: Any, camera: str,
         "knn_pooled_r2": result.knn_pooled_r2,
         "objects_r2": grouped_objects["r2"],
         "objects_knn_r2": grouped_objects["knn_r2"],
+        "pusher_r2": bodies["pusher"]["r2"],
+        "pusher_knn_r2": bodies["pusher"]["knn_r2"],
         "bodies": bodies,
         "detail": result.to_dict(),
     }

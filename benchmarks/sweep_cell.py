@@ -155,13 +155,6 @@ def raw_pixels(evaluation: Path, camera: str, side: int = PIXELS_SIDE) -> np.nda
     return pooled.reshape(t, -1) / 255.0
 
 
-def _is_reference(agent_name: str) -> bool:
-    """Whether an agent kind uses labels (``reference = True``), e.g. ``supervised``."""
-    from socialview.agents import resolve_agent
-
-    return bool(getattr(resolve_agent(agent_name), "reference", False))
-
-
 def _measure(config: SweepConfig, latents: dict[str, np.ndarray], evaluation: Path, seed: int):
     from socialview.alignment import compare, transfer_probe
     from socialview.envs import load_dataset
@@ -236,7 +229,7 @@ def run_cell(config_dict: dict[str, Any], overlap: float, seed: int, out_dir: st
         evaluation = _record_once(work / "eval", config, overlap, eval_seed, config.eval_steps)
         stages.update()
         meta = json.loads((evaluation / "meta.json").read_text())
-        from socialview.agents import world_state
+        from socialview.agents import is_reference_agent, world_state
 
         state = world_state(evaluation)
         split = heldout_split(state.episode, config.test_size)
@@ -262,7 +255,7 @@ def run_cell(config_dict: dict[str, Any], overlap: float, seed: int, out_dir: st
             stages.update()
             agents[agent_name] = {
                 "compare": comparison, "transfer": transfer, "train": training,
-                "reference": _is_reference(agent_name),
+                "reference": is_reference_agent(agent_name),
                 "state_probe": _state_probes(latents, state, probe_test_size)}
         result = {
             **base,

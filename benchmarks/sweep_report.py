@@ -117,13 +117,13 @@ def cell_rows(cell: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def rows_to_csv(rows: Iterable[dict[str, Any]]) -> str:
-    """CSV text with the columns of :data:`CSV_COLUMNS`."""
+def rows_to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str] = CSV_COLUMNS) -> str:
+    """CSV text with ``columns`` (default :data:`CSV_COLUMNS`); None becomes an empty cell."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in CSV_COLUMNS})
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
     return buffer.getvalue()
 
 

@@ -1,0 +1,173 @@
+"""The emergence curve end to end: outputs, checkpoints, FLOPs, resume, config errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from socialview.benchmarks.cli import main
+from socialview.benchmarks.emergence_config import EmergenceConfig, preset_config
+from socialview.benchmarks.emergence_report import CSV_COLUMNS
+
+#: The smoke preset with an even smaller budget: every output, a few seconds.
+TINY_FLAGS = ["--train-steps", "20", "--dataset-steps", "200", "--eval-steps", "300"]
+
+
+def _run(out):
+    return main(["emergence", "--preset", "smoke", *TINY_FLAGS, "--out", str(out), "--quiet"])
+
+
+def _numbers(record):
+    """A record's measured numbers, without wall-clock timings and paths."""
+    compare = {k: v for k, v in record["compare"].items() if k != "elapsed_s"}
+    flops = {camera: train["total_flops"] for camera, train in record["train"].items()}
+    return record["probe"], compare, record["transfer"], flops
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One tiny run through the command line, shared by the tests below (read-only)."""
+    out = tmp_path_factory.mktemp("emergence") / "run"
+    return _run(out), out
+
+
+@pytest.mark.slow
+def test_command_writes_every_output_with_checkpoints_and_flops(tiny_run):
+    code, out = tiny_run
+    assert code == 0
+    for name in ("emergence.json", "emergence.csv", "emergence.png", "emergence.svg"):
+        assert (out / name).stat().st_size > 500, name
+    report = (out / "report.md").read_text()
+    assert "Made by: `socialview emergence --preset smoke --dataset-steps 200" in report
+    assert "![metrics against training FLOPs](emergence.png)" in report
+    result = json.loads((out / "emergence.json").read_text())
+    config = EmergenceConfig.from_dict(result["config"])
+    assert config.train_steps == 20 and result["versions"]["torch"]
+    by_agent = {}
+    for record in result["records"]:
+        by_agent.setdefault(record["agent"], []).append(record)
+    assert set(by_agent) == {"jepa", "random"}
+    jepa = by_agent["jepa"]
+    # fractions 0, .01, .03, .1, .3, 1 of 20 steps: 0 and 0.2 both round to step 0
+    assert [r["step"] for r in jepa] == config.checkpoints("jepa") == [0, 1, 2, 6, 20]
+    assert [r["fraction"] for r in jepa] == [0.0, 0.05, 0.1, 0.3, 1.0]
+    flops = [r["flops"] for r in jepa]
+    assert flops[0] == 0.0 and np.all(np.diff(flops) > 0)
+    assert flops[-1] == pytest.approx(20 * jepa[-1]["train"]["cam0"]["flops_per_step"])
+    assert [r["step"] for r in by_agent["random"]] == [0]  # never trains: one checkpoint
+    with open(out / "emergence.csv", newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert tuple(reader.fieldnames) == CSV_COLUMNS
+        rows = list(reader)
+    metrics = {row["metric"] for row in rows}
+    assert {"state_probe_r2", "r2_orthogonal", "r2_linear", "linear_cka", "mutual_knn"} <= metrics
+    assert {"transfer_accuracy", "pusher_r2_cam0", "objects_knn_r2_cam1"} <= metrics
+    assert len(rows) == 6 * len(metrics)  # 5 jepa checkpoints + 1 random
+
+
+@pytest.mark.slow
+def test_untrained_checkpoint_probe_equals_a_fresh_agent(tiny_run):
+    from socialview.agents import embed, make_agent, world_state
+    from socialview.benchmarks.agents_study import probe_summary
+    from socialview.benchmarks.sweep_cell import derived_seed
+
+    _, out = tiny_run
+    record = json.loads((out / "measurements" / "jepa_seed0_step0.json").read_text())
+    evaluation = out / "data" / "eval"
+    for camera in ("cam0", "cam1"):
+        agent = make_agent("jepa", seed=derived_seed(0, "jepa", camera), latent_dim=16)
+        fresh = probe_summary(embed(agent, evaluation, camera), world_state(evaluation), camera)
+        for key in ("pooled_r2", "knn_pooled_r2", "pusher_r2", "objects_r2"):
+            assert record["probe"][camera][key] == pytest.approx(fresh[key], rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.slow
+def test_rerun_after_losing_measurements_gives_the_same_numbers(tiny_run, tmp_path):
+    _, original = tiny_run
+    out = tmp_path / "run"
+    shutil.copytree(original, out)
+    measurements = out / "measurements"
+    kept = measurements / "jepa_seed0_step20.json"
+    kept_mtime = kept.stat().st_mtime_ns
+    before = {p.name: json.loads(p.read_text()) for p in measurements.glob("*.json")}
+    # as if killed: one measurement lost; another lost with its cached latents, so the
+    # run folder (already at step 20) must be retrained from scratch up to step 6
+    (measurements / "jepa_seed0_step2.json").unlink()
+    (measurements / "jepa_seed0_step6.json").unlink()
+    for camera in ("cam0", "cam1"):
+        (out / "latents" / "jepa_seed0" / f"{camera}_step6.npz").unlink()
+    assert _run(out) == 0
+    assert kept.stat().st_mtime_ns == kept_mtime  # reused, not recomputed
+    for name in ("jepa_seed0_step2.json", "jepa_seed0_step6.json"):
+        redone = json.loads((measurements / name).read_text())
+        ours, theirs = _numbers(redone), _numbers(before[name])
+        assert json.dumps(ours, sort_keys=True) == json.dumps(theirs, sort_keys=True), name
+
+
+def test_checkpoints_are_distinct_rounded_fractions():
+    config = EmergenceConfig.from_dict({"train_steps": 1000, "agent_steps": {"pca": 3}})
+    assert config.checkpoints("jepa") == [0, 10, 30, 100, 300, 1000]
+    assert config.checkpoints("pca") == [0, 1, 3]
+    assert config.checkpoints("random") == [0]
+    assert preset_config("quick").train_steps == 5 * 600  # five times the quick budget
+    assert EmergenceConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"fractions": [0.0, 0.5, 0.3]}, r"fractions must be .*strictly increasing.*0\.3"),
+        ({"fractions": [0.0, 1.5]}, r"fractions must be .*in \[0, 1\].*1\.5"),
+        ({"fractions": []}, r"fractions must be a non-empty"),
+        ({"overlap": 1.2}, r"overlap must be a number in \[0, 1\], got 1\.2"),
+        ({"train_steps": 0}, r"train_steps must be an integer >= 1, got 0"),
+        ({"agent_steps": {"jepa": -1}}, r"agent_steps\['jepa'\] must be an integer >= 0"),
+        ({"seeds": []}, r"seeds must be a non-empty list"),
+        ({"image_size": 0}, r"image_size must be an integer >= 1, got 0"),
+        ({"dataset_seed": -2}, r"dataset_seed must be an integer >= 0, got -2"),
+        ({"overlaps": [0.5]}, r"unknown emergence setting\(s\) \['overlaps'\]; known.*'overlap'"),
+    ],
+)
+def test_bad_settings_name_the_setting_and_what_is_allowed(values, message):
+    with pytest.raises(ValueError, match=message):
+        EmergenceConfig.from_dict(values)
+
+
+def test_command_line_errors_exit_2_with_a_message(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert main(["emergence", "--preset", "nope", "--out", out]) == 2
+    assert "unknown preset 'nope'; choose one of ['full', 'quick', 'smoke']" in (
+        capsys.readouterr().err
+    )
+    assert main(["emergence", "--preset", "smoke", "--agents", "nosuch", "--out", out]) == 2
+    assert "nosuch" in capsys.readouterr().err
+    config = tmp_path / "emergence.yaml"
+    config.write_text("fractions: [0.0, 1.0]\ntrain_step: 5\n")
+    assert main(["emergence", "--config", str(config), "--out", out]) == 2
+    assert "unknown emergence setting(s) ['train_step']" in capsys.readouterr().err
+    from socialview.benchmarks.emergence import main as module_main
+
+    assert module_main(["--preset", "smoke", "--overlap", "1.5", "--out", out]) == 2
+    assert "overlap must be a number in [0, 1], got 1.5" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()  # nothing written before the config is valid
+
+
+def test_config_file_and_flags_override_the_preset(tmp_path):
+    import argparse
+
+    from socialview.benchmarks.emergence import add_arguments, resolve_config
+
+    config = tmp_path / "emergence.yaml"
+    config.write_text("fractions: [0.0, 0.5, 1.0]\nseeds: [4]\n")
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--preset", "smoke", "--config", str(config), "--seeds", "7"])
+    resolved = resolve_config(args)
+    assert resolved.fractions == [0.0, 0.5, 1.0]  # from the file
+    assert resolved.seeds == [7]  # the flag wins over the file
+    assert resolved.image_size == 32  # the preset underneath
+    assert np.isclose(resolved.overlap, 1.0)

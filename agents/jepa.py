@@ -261,9 +261,9 @@ class JEPAAgent(TorchAgent):
             raise ValueError(f"batch has horizon {k}, this agent needs {self.horizon} "
                              f"(history {cfg.history} - 1 + horizon {cfg.horizon})")
         frames = torch.cat([batch.obs.unsqueeze(1), batch.next_obs], dim=1)
+        if not cfg.rollout:  # only the context and the last frame are needed
+            frames = torch.cat([frames[:, :cfg.history], frames[:, -1:]], dim=1)
         context, targets, feats = self._latents(frames)
-        if not cfg.rollout:
-            targets = targets[:, -1:]
         pred = self._predict(context, batch.action[:, cfg.history - 1:])
         z = context[:, -1]
         out = {"z": z, "targets": targets, "pred_mse": F.mse_loss(pred, targets)}

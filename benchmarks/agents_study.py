@@ -38,7 +38,8 @@ __all__ = ["VARIANTS", "WORLD", "main", "run_variant"]
 #: The study's world: both cameras see the whole arena from 90 degrees apart
 #: (the setting of the isometry goal), many short episodes for honest probes.
 WORLD: dict[str, Any] = {
-    "env": {"overlap": 1.0, "viewpoint_shift": 90.0, "image_size": 64, "num_cameras": 2},
+    "env": {"overlap": 1.0, "viewpoint_shift": 90.0, "image_size": 64, "num_cameras": 2,
+            "rig": "zoom"},
     "train_steps": 6000,
     "eval_steps": 4000,
     "episode_steps": 40,
@@ -74,6 +75,34 @@ VARIANTS: dict[str, dict[str, Any]] = {
                           "config": {**CAPABLE, "regularizer": "sigreg", "target": "online",
                                      "history": 2},
                           "note": "LeWorldModel-like: next-embedding MSE + SIGReg, no EMA"},
+    "jepa_infonce_k8": {"agent": "jepa", "steps": 1500,
+                        "config": {**CAPABLE, **INFONCE, "horizon": 8},
+                        "note": "InfoNCE, target 8 steps ahead (all 8 actions given)"},
+    "jepa_infonce_k16": {"agent": "jepa", "steps": 1500,
+                         "config": {**CAPABLE, **INFONCE, "horizon": 16},
+                         "note": "InfoNCE, target 16 steps ahead"},
+    "jepa_infonce_k8_w16": {"agent": "jepa", "steps": 1500,
+                            "config": {**CAPABLE, **INFONCE, "horizon": 8, "width": 16},
+                            "note": "InfoNCE k=8, conv width 16 (4x cheaper)"},
+    "jepa_infonce_k8_hist2": {"agent": "jepa", "steps": 1500,
+                              "config": {**CAPABLE, **INFONCE, "horizon": 8, "history": 2},
+                              "note": "InfoNCE k=8 with 2 frames of context"},
+    "jepa_infonce_k8_t1": {"agent": "jepa", "steps": 1500,
+                           "config": {**CAPABLE, **INFONCE, "horizon": 8,
+                                      "infonce_temperature": 1.0},
+                           "note": "InfoNCE k=8, wider kernel (temperature 1)"},
+    "supervised_64px_3conv_w16": {"agent": "supervised", "config": {**CAPABLE, "width": 16},
+                                  "steps": 1500, "note": "ceiling of the width-16 encoder"},
+    "jepa_vicreg_fs20": {"agent": "jepa", "steps": 1500, "env": {"frame_skip": 20},
+                         "config": CAPABLE,
+                         "note": "previous objective, capable encoder, world 4x faster per step"},
+    "jepa_sigreg_fs20": {"agent": "jepa", "steps": 1500, "env": {"frame_skip": 20},
+                         "config": {**CAPABLE, "regularizer": "sigreg", "target": "online",
+                                    "history": 2},
+                         "note": "next-embedding MSE + SIGReg, no EMA, frame_skip 20"},
+    "jepa_infonce_fs20_k3": {"agent": "jepa", "steps": 1500, "env": {"frame_skip": 20},
+                             "config": {**CAPABLE, **INFONCE, "horizon": 3},
+                             "note": "InfoNCE 3 steps ahead, frame_skip 20"},
     "jepa_infonce_fs20": {"agent": "jepa", "steps": 1500, "env": {"frame_skip": 20},
                           "config": {**CAPABLE, **INFONCE},
                           "note": "InfoNCE in a world that moves 4x more per step"},
@@ -114,7 +143,7 @@ def _map_r2(a: np.ndarray, b: np.ndarray, test: np.ndarray) -> dict[str, float]:
 
 
 def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
-                threads: int = 2) -> dict[str, Any]:
+                threads: int = 2, cameras: Sequence[str] = ("cam0", "cam1")) -> dict[str, Any]:
     """Record, train one agent per camera, probe both, map between them; return the row."""
     import torch
 
@@ -130,7 +159,7 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
                           WORLD["episode_steps"])
     state = world_state(evaluation)
     latents, probes, seconds, last = {}, {}, {}, {}
-    for camera in ("cam0", "cam1"):
+    for camera in cameras:
         agent = make_agent(spec["agent"], seed=derived_seed(seed, name, camera),
                            **spec.get("config", {}))
         start = time.perf_counter()
@@ -142,14 +171,36 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
         latents[camera] = embed(agent, evaluation, camera)
         probes[camera] = probe_summary(latents[camera], state, camera)
     test = episode_split(state.episode, 0.25)
+    mapped = _map_r2(latents["cam0"], latents["cam1"], test) if len(latents) == 2 else None
     return {
         "variant": name, "seed": seed, "spec": spec, "world": {**WORLD, "env": env},
-        "probe": probes, "map_r2": _map_r2(latents["cam0"], latents["cam1"], test),
+        "probe": probes, "map_r2": mapped,
         "seconds_per_agent": float(np.mean(list(seconds.values()))),
         "last_metrics": last,
         "command": f"python -m socialview.benchmarks.agents_study --variant {name} "
                    f"--seed {seed}",
     }
+
+
+def table(rows: Sequence[dict[str, Any]]) -> str:
+    """Markdown table of study rows (means over the two cameras; seeds as separate rows)."""
+    lines = ["| variant | seed | steps | probe ridge (objects / pusher) | probe k-NN | "
+             "orth R² | linear R² | s/agent | note |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        probes = row["probe"].values()
+        maps = row["map_r2"] or {}
+
+        def mean(key, probes=probes):
+            return float(np.mean([p[key] for p in probes]))
+
+        lines.append(
+            f"| `{row['variant']}` | {row['seed']} | {row['spec']['steps']} | "
+            f"{mean('pooled_r2'):.2f} ({mean('objects_r2'):.2f} / {mean('pusher_r2'):.2f}) | "
+            f"{mean('knn_pooled_r2'):.2f} | {maps.get('orthogonal', float('nan')):.2f} | "
+            f"{maps.get('linear', float('nan')):.2f} | {row['seconds_per_agent']:.0f} | "
+            f"{row['spec'].get('note', '')} |")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,31 +210,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, nargs="+", default=[0])
     parser.add_argument("--out", default="results/agents-study")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--screen", action="store_true",
+                        help="train cam0's agent only (probe, no map): half the cost")
     parser.add_argument("--list", action="store_true", help="list the variants and exit")
     parser.add_argument("--force", action="store_true", help="recompute cached rows")
+    parser.add_argument("--table", action="store_true",
+                        help="print the markdown table of every cached row and exit")
     args = parser.parse_args(argv)
     if args.list:
         for name, spec in VARIANTS.items():
             print(f"{name:32s} {spec.get('note', '')}")
         return 0
+    root = Path(args.out)
+    if args.table:
+        rows = [json.loads(p.read_text()) for p in sorted((root / "rows").glob("*.json"))]
+        print(table(rows))
+        return 0
     unknown = [v for v in args.variant if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; see --list")
-    root = Path(args.out)
     for name in args.variant:
         for seed in args.seed:
-            path = root / "rows" / f"{name}_seed{seed}.json"
+            cameras = ("cam0",) if args.screen else ("cam0", "cam1")
+            suffix = "_screen" if args.screen else ""
+            path = root / "rows" / f"{name}_seed{seed}{suffix}.json"
             if path.exists() and not args.force:
                 row = json.loads(path.read_text())
             else:
-                row = run_variant(name, VARIANTS[name], seed, root, args.threads)
+                row = run_variant(name, VARIANTS[name], seed, root, args.threads, cameras)
                 write_json_atomic(path, row)
-            p0, p1 = row["probe"]["cam0"], row["probe"]["cam1"]
-            print(f"{name:28s} s{seed} probe ridge {p0['pooled_r2']:.2f}/{p1['pooled_r2']:.2f} "
-                  f"obj {p0['objects_r2']:.2f} pusher {p0['pusher_r2']:.2f} "
-                  f"knn {p0['knn_pooled_r2']:.2f}/{p1['knn_pooled_r2']:.2f} "
-                  f"orth {row['map_r2']['orthogonal']:.2f} lin {row['map_r2']['linear']:.2f} "
-                  f"{row['seconds_per_agent']:.0f}s/agent", flush=True)
+            print(table([row]).splitlines()[-1], flush=True)
     return 0
 
 

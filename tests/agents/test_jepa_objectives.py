@@ -1,0 +1,90 @@
+"""The JEPA objective's pieces: InfoNCE, SIGReg, history and online targets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from socialview.agents import make_agent, open_camera_stream
+from socialview.agents.jepa import infonce_loss, sigreg_loss
+
+
+def test_infonce_prefers_each_prediction_matching_its_own_target():
+    gen = torch.Generator().manual_seed(0)
+    targets = torch.randn(32, 1, 16, generator=gen)
+    right = infonce_loss(targets + 0.01 * torch.randn(32, 1, 16, generator=gen), targets, 0.1)
+    shuffled = infonce_loss(targets[torch.randperm(32, generator=gen)], targets, 0.1)
+    assert right < 0.05 < np.log(32) - 1 < shuffled
+
+
+def test_sigreg_is_small_for_gaussian_latents_and_large_for_others():
+    gen = torch.Generator().manual_seed(0)
+    gaussian = torch.randn(512, 8, generator=gen)
+    collapsed = torch.zeros(512, 8) + 0.01 * torch.randn(512, 8, generator=gen)
+    uniform = (torch.rand(512, 8, generator=gen) - 0.5) * 6
+    scores = [float(sigreg_loss(z, torch.Generator().manual_seed(1)))
+              for z in (gaussian, collapsed, uniform)]
+    assert scores[0] < 0.2 * scores[2] and scores[0] < 0.01 * scores[1]
+
+
+def test_sigreg_gradient_pushes_collapsed_latents_apart():
+    z = (0.01 * torch.randn(256, 4, generator=torch.Generator().manual_seed(0))).requires_grad_()
+    sigreg_loss(z, torch.Generator().manual_seed(1)).backward()
+    # descending the gradient increases the spread
+    spread_after = (z - 0.1 * z.grad).std(0).mean()
+    assert spread_after > z.std(0).mean()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"regularizer": "infonce", "target": "online", "output_norm": True, "horizon": 4},
+        {"regularizer": "sigreg", "target": "online", "history": 2},
+        {"regularizer": "vicreg", "history": 3, "horizon": 2, "rollout": True},
+    ],
+)
+def test_objective_variants_train_and_need_their_horizon(config, synthetic_dataset):
+    agent = make_agent("jepa", seed=0, latent_dim=8, width=8, **config)
+    expected = config.get("history", 1) - 1 + config.get("horizon", 1)
+    assert agent.horizon == expected
+    stream = open_camera_stream(synthetic_dataset, "cam0")
+    gen = torch.Generator().manual_seed(0)
+    metrics = agent.train_step(stream.sample(16, gen, expected))
+    assert np.isfinite(metrics["loss"]) and "pred_mse" in metrics
+    with pytest.raises(ValueError, match="horizon"):
+        agent.train_step(stream.sample(16, gen, expected + 1))
+
+
+def test_online_targets_keep_the_target_copy_in_step(synthetic_dataset):
+    agent = make_agent("jepa", seed=0, latent_dim=8, width=8, target="online",
+                       regularizer="sigreg")
+    stream = open_camera_stream(synthetic_dataset, "cam0")
+    agent.train_step(stream.sample(16, torch.Generator().manual_seed(0), 1))
+    for a, b in zip(agent.encoder.state_dict().values(),
+                    agent.target_encoder.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_output_norm_uses_running_statistics_at_encode_time(synthetic_dataset):
+    agent = make_agent("jepa", seed=0, latent_dim=8, width=8, output_norm=True,
+                       regularizer="infonce", target="online")
+    stream = open_camera_stream(synthetic_dataset, "cam0")
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        agent.train_step(stream.sample(16, gen, 1))
+    norm = agent.encoder.out_norm
+    assert norm.num_batches_tracked == 3  # one batch-norm pass per step (context and target)
+    frames = torch.from_numpy(np.asarray(stream.frames[:10]))
+    with torch.no_grad():
+        raw = agent.encoder.head(agent.encoder.pool(agent.encoder.convs(
+            agent.encoder.preprocess(frames))))
+    expected = (raw - norm.running_mean) / torch.sqrt(norm.running_var + norm.eps)
+    torch.testing.assert_close(agent.encode(frames), expected)
+
+
+@pytest.mark.parametrize(("key", "value"), [("regularizer", "barlow"), ("target", "slow"),
+                                            ("history", 0)])
+def test_bad_objective_settings_name_the_parameter(key, value):
+    with pytest.raises(ValueError, match=key):
+        make_agent("jepa", **{key: value})

@@ -28,6 +28,18 @@ __all__ = ["PANELS", "draw_all", "draw_charts", "draw_heatmaps", "draw_latent_vs
 
 #: Panels of the line charts and the heat maps, in order: the state probe first.
 PANELS = (("state_probe_r2", "state probe R² (ridge, mean of cameras)"), *CHART_METRICS)
+#: Short row labels of the heat maps.
+SHORT_TITLES = {
+    "state_probe_r2": "state probe R²",
+    "r2_orthogonal": "orthogonal-map R²",
+    "r2_linear": "linear-map R²",
+    "linear_cka": "linear CKA",
+    "mutual_knn": "mutual k-NN",
+    "transfer_accuracy": "transfer accuracy",
+}
+#: Fixed colour scales, so heat maps of different sweeps read alike; R² below -1
+#: (far worse than predicting the mean) saturates at the bottom colour.
+HEATMAP_RANGE = {"bounded": (0.0, 1.0), "r2": (-1.0, 1.0)}
 LATENT_VS_PIXELS_CAPTION = (
     "One point per cell and agent. Points above the diagonal are similarity the agents "
     "add beyond their inputs."
@@ -118,7 +130,11 @@ def draw_charts(
             axis.set_xlabel("measured pixel overlap", fontsize=8)
             axis.set_xlim(-0.03, 1.03)
             axis.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=7, loc="best")
+    legend = {}  # every label of the top row once (agents, then the null and chance)
+    for axis in axes[0]:
+        for handle, label in zip(*axis.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    axes[0, 0].legend(legend.values(), legend.keys(), fontsize=7, loc="best")
     figure.tight_layout()
     return _save(figure, out_dir, "sweep")
 
@@ -132,8 +148,9 @@ def draw_heatmaps(
 ) -> list[Path]:
     """``sweep_heatmap.png/.svg``: seed means over (overlap x shift) per metric and agent.
 
-    Rows are metrics, columns agents; one colour scale per metric. A level with
-    no value (unreachable, or every seed failed) stays blank.
+    Rows are metrics, columns agents; colour scales are fixed per kind of metric
+    (:data:`HEATMAP_RANGE`) and every cell is labelled with its value. A level
+    with no value (unreachable, or every seed failed) stays blank.
     """
     plt = _pyplot()
     agents = _agent_order({r["agent"] for r in summary}, references)
@@ -142,30 +159,20 @@ def draw_heatmaps(
     figure, axes = plt.subplots(
         len(PANELS),
         len(agents),
-        figsize=(0.55 * len(overlaps) * len(agents) + 2.0, 0.45 * len(shifts) * len(PANELS) + 2.5),
+        figsize=(0.6 * len(overlaps) * len(agents) + 2.5, 0.5 * len(shifts) * len(PANELS) + 2.5),
         squeeze=False,
         constrained_layout=True,
     )
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("white")
-    for row, (metric, title) in enumerate(PANELS):
-        grids = {
-            agent: np.array([[keyed.get((agent, metric, s, o), np.nan) for o in overlaps]
-                             for s in shifts], dtype=float)
-            for agent in agents
-        }  # fmt: skip
-        finite = np.concatenate([g[np.isfinite(g)] for g in grids.values()])
-        low = METRIC_RANGE.get(metric, (None, None))[0]
-        vmin = float(finite.min()) if finite.size else 0.0
-        vmax = float(finite.max()) if finite.size else 1.0
-        vmin = max(vmin, -1.0) if low is None else vmin  # R²: below -1 all reads "very bad"
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
+    for row, (metric, _) in enumerate(PANELS):
+        vmin, vmax = HEATMAP_RANGE["r2" if "r2" in metric else "bounded"]
         image = None
         for column, agent in enumerate(agents):
-            axis, grid = axes[row, column], grids[agent]
-            image = axis.imshow(
-                np.ma.masked_invalid(grid), cmap=cmap, vmin=vmin, vmax=max(vmax, vmin + 1e-6),
-                origin="lower", aspect="auto",
-            )  # fmt: skip
+            axis = axes[row, column]
+            grid = np.array([[keyed.get((agent, metric, s, o), np.nan) for o in overlaps]
+                             for s in shifts], dtype=float)  # fmt: skip
+            image = axis.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=vmin, vmax=vmax,
+                                origin="lower", aspect="auto")  # fmt: skip
             for (i, j), value in np.ndenumerate(grid):
                 if np.isfinite(value):
                     axis.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6,
@@ -177,7 +184,7 @@ def draw_heatmaps(
             if row == len(PANELS) - 1:
                 axis.set_xlabel("target overlap", fontsize=7)
             if column == 0:
-                axis.set_ylabel(f"{title}\nshift", fontsize=7)
+                axis.set_ylabel(f"{SHORT_TITLES.get(metric, metric)}\nshift", fontsize=7)
         figure.colorbar(image, ax=list(axes[row]), shrink=0.9)
     return _save(figure, out_dir, "sweep_heatmap")
 

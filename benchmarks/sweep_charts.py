@@ -56,16 +56,18 @@ def _pyplot():
 
 
 def _save(figure: Any, out_dir: Path, stem: str) -> list[Path]:
-    """Write ``figure`` as ``stem.png`` and ``stem.svg`` atomically; close it."""
-    paths = []
-    for suffix in ("png", "svg"):
-        path = out_dir / f"{stem}.{suffix}"
-        partial = path.with_name(f".{path.name}.partial")
-        figure.savefig(partial, dpi=120, format=suffix)
-        os.replace(partial, path)
-        paths.append(path)
+    """Write ``figure`` as ``stem.png`` and ``stem.svg`` (each atomically); close it."""
+    paths = [_save_as(figure, out_dir / f"{stem}.{suffix}") for suffix in ("png", "svg")]
     _pyplot().close(figure)
     return paths
+
+
+def _save_as(figure: Any, path: Path) -> Path:
+    """Save to a temporary name beside ``path``, then rename: readers never see half a file."""
+    partial = path.with_name(f".{path.name}.partial")
+    figure.savefig(partial, dpi=120, format=path.suffix.lstrip("."))
+    os.replace(partial, path)
+    return path
 
 
 def _agent_order(names: set[str], references: set[str]) -> list[str]:

@@ -93,7 +93,11 @@ class EmergenceConfig:
     def sweep_config(self) -> SweepConfig:
         """The one-overlap :class:`SweepConfig` holding the settings both share."""
         shared = {f.name for f in dataclasses.fields(SweepConfig)} & set(self.to_dict())
-        return SweepConfig(overlaps=[self.overlap], **{k: getattr(self, k) for k in shared})
+        return SweepConfig(
+            overlaps=[self.overlap],
+            viewpoint_shifts=[self.viewpoint_shift],
+            **{k: getattr(self, k) for k in shared},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form; :meth:`from_dict` inverts it."""

@@ -1,16 +1,23 @@
 """The overlap sweep: how isomorphic are two agents' latent spaces as camera overlap varies?
 
     socialview sweep --preset quick --out results/quick
+    socialview sweep --preset smoke --viewpoint-shifts 0 45 90 --rig zoom --out results/z
     python -m socialview.benchmarks.overlap_sweep --preset smoke --out results/smoke
 
-For every (overlap, seed) cell: record a training and a separately seeded
-evaluation dataset with two cameras at that overlap, train one agent per camera
-independently for every agent kind, embed the evaluation frames, and measure
-alignment (held-out map R², CKA, mutual k-NN, ... with shuffled-pairing nulls and
-bootstrap intervals) and zero-shot probe transfer. Cells are written atomically
-and reused, so a killed sweep resumes where it stopped. Outputs in ``--out``:
-``config.json``, ``cells/*.json``, ``sweep.csv``, ``sweep.json``, ``sweep.png``,
-``sweep.svg``, ``views.png`` and ``report.md``.
+The grid has two axes, target pixel overlap x viewpoint shift, repeated over
+seeds. For every (overlap, shift, seed) cell: record a training and a separately
+seeded evaluation dataset with two cameras at that setting (the same world
+trajectories in every cell of a seed), train one agent per camera independently
+for every agent kind, embed the evaluation frames, and measure first each agent's
+held-out state probe (does it know the world?), then alignment (held-out map R²,
+CKA, mutual k-NN, ... with shuffled-pairing nulls and bootstrap intervals) and
+zero-shot probe transfer; the raw downsampled frames are measured alongside as
+the ``pixels`` reference. Pairs the rig cannot reach (checked up front with
+:func:`socialview.envs.reachable_overlap`) are recorded as ``unreachable``, not
+run and not failed. Cells are written atomically and reused, so a killed sweep
+resumes where it stopped. Outputs in ``--out``: ``config.json``, ``cells/*.json``,
+``sweep.csv``, ``sweep.json``, ``sweep.png/.svg``, ``sweep_heatmap.png/.svg``,
+``latent_vs_pixels.png/.svg``, ``views.png`` and ``report.md``.
 """
 
 from __future__ import annotations
@@ -37,14 +44,19 @@ from socialview.benchmarks._settings import (
     describe_settings,
     register_command,
     run_standalone,
-    settings_from_args,
 )
-from socialview.benchmarks.sweep_cell import cell_id, run_cell
-from socialview.benchmarks.sweep_config import PRESETS, SweepConfig
+from socialview.benchmarks.sweep_cell import cell_id, run_cell, unreachable_result
+from socialview.benchmarks.sweep_charts import draw_all
+from socialview.benchmarks.sweep_config import (
+    PRESETS,
+    SweepConfig,
+    load_config_file,
+    upgrade_legacy_keys,
+)
 from socialview.benchmarks.sweep_report import (
     cell_rows,
-    draw_charts,
     findings,
+    knowledge_lines,
     rows_to_csv,
     summarise,
     summary_table,
@@ -56,7 +68,10 @@ OVERRIDE_FLAGS = (
     "overlaps",
     "seeds",
     "agents",
+    "viewpoint_shifts",
     "viewpoint_shift",
+    "rig",
+    "footprint",
     "image_size",
     "latent_dim",
     "dataset_steps",
@@ -64,6 +79,8 @@ OVERRIDE_FLAGS = (
     "train_steps",
     "threads_per_cell",
 )
+#: A cell: (target overlap, viewpoint shift, seed).
+Cell = tuple[float, float, int]
 #: Seconds to wait for a TCP answer from a Ray cluster address before giving up.
 RAY_CONNECT_TIMEOUT_S = 10
 
@@ -89,6 +106,10 @@ def prepare_out_dir(out: Path, config: SweepConfig, force: bool) -> None:
     saved = out / "config.json"
     if saved.exists():
         previous = json.loads(saved.read_text()).get("config", {})
+        try:  # an older config.json (e.g. a single viewpoint_shift) compares in today's form
+            previous = type(config).from_dict(previous).to_dict()
+        except (TypeError, ValueError):
+            pass  # not loadable today: compared as saved, so it differs and is refused
         if previous != config.to_dict():
             if not force:
                 differing = sorted(
@@ -118,7 +139,7 @@ def software_versions() -> dict[str, str]:
 
 
 def _run_local(
-    cells: list[tuple[float, int]],
+    cells: list[Cell],
     config: SweepConfig,
     out: Path,
     jobs: int,
@@ -126,12 +147,12 @@ def _run_local(
 ) -> None:
     payload = config.to_dict()
     if jobs == 1:
-        for overlap, seed in cells:
-            on_done(run_cell(payload, overlap, seed, str(out)))
+        for overlap, shift, seed in cells:
+            on_done(run_cell(payload, overlap, shift, seed, str(out)))
         return
     # Spawned workers start clean: no inherited OpenGL context or torch thread pool.
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(run_cell, payload, o, s, str(out)) for o, s in cells]
+        futures = [pool.submit(run_cell, payload, *cell, str(out)) for cell in cells]
         for future in as_completed(futures):
             on_done(future.result())
 
@@ -153,7 +174,7 @@ def _check_ray_address(address: str | None) -> None:
 
 
 def _run_ray(
-    cells: list[tuple[float, int]],
+    cells: list[Cell],
     config: SweepConfig,
     out: Path,
     address: str | None,
@@ -183,13 +204,40 @@ def _run_ray(
     try:
         remote = ray.remote(num_cpus=config.threads_per_cell)(run_cell)
         payload = config.to_dict()
-        pending = [remote.remote(payload, o, s, str(out.resolve())) for o, s in cells]
+        pending = [remote.remote(payload, *cell, str(out.resolve())) for cell in cells]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             on_done(ray.get(done[0]))
     finally:
         if started_here:
             ray.shutdown()
+
+
+def reachable_ranges(config: SweepConfig) -> dict[float, tuple[float, float]]:
+    """The measured (low, high) overlap the config's rig reaches at each of its shifts.
+
+    Invalid rig settings (a footprint out of range) raise ``ValueError`` here,
+    before any cell runs.
+    """
+    from socialview.envs import reachable_overlap
+
+    return {
+        shift: reachable_overlap(
+            shift,
+            rig=config.rig,
+            footprint=config.footprint,
+            num_cameras=2,
+            image_size=config.image_size,
+        )
+        for shift in config.viewpoint_shifts
+    }
+
+
+def is_reachable(overlap: float, reach: tuple[float, float]) -> bool:
+    """Whether the env accepts ``overlap`` given its reachable range (same tolerance)."""
+    from socialview.envs.rig import REACH_TOLERANCE
+
+    return reach[0] - REACH_TOLERANCE <= overlap <= reach[1] + REACH_TOLERANCE
 
 
 def run_sweep(
@@ -208,7 +256,8 @@ def run_sweep(
     ``invocation`` (the command that started the sweep) is quoted in the report.
 
     Returns the sweep summary (also in ``sweep.json``): ``cells`` (each cell's
-    status), ``rows``, ``summary``, ``failed`` (cell names) and ``outputs``.
+    status: ``ok``, ``failed`` or ``unreachable``), ``rows``, ``summary``,
+    ``failed`` and ``unreachable`` (cell names) and ``outputs``.
     """
     config.validate()
     if backend not in BACKENDS:
@@ -216,10 +265,24 @@ def run_sweep(
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
     check_agents(config.agents)
+    reach = reachable_ranges(config)
     out = Path(out_dir)
     prepare_out_dir(out, config, force)
-    cells = [(overlap, seed) for overlap in config.overlaps for seed in config.seeds]
+    grid = [
+        (overlap, shift, seed)
+        for shift in config.viewpoint_shifts
+        for overlap in config.overlaps
+        for seed in config.seeds
+    ]
     results: dict[str, dict] = {}
+    cells = []
+    for overlap, shift, seed in grid:
+        if is_reachable(overlap, reach[shift]):
+            cells.append((overlap, shift, seed))
+        else:  # a hole in the grid, recorded so the report can list it
+            hole = unreachable_result(overlap, shift, seed, reach[shift])
+            write_json_atomic(out / "cells" / f"{hole['cell']}.json", hole)
+            results[hole["cell"]] = hole
     bar = tqdm(total=len(cells), desc="sweep", unit="cell", disable=not progress)
 
     def on_done(result: dict) -> None:
@@ -235,7 +298,7 @@ def run_sweep(
             _run_local(cells, config, out, jobs, on_done)
     finally:
         bar.close()
-    ordered = [results[cell_id(o, s)] for o, s in cells if cell_id(o, s) in results]
+    ordered = [results[cell_id(*c)] for c in grid if cell_id(*c) in results]
     return write_outputs(config, out, ordered, time.perf_counter() - start, invocation)
 
 
@@ -246,28 +309,33 @@ def write_outputs(
     wall_time_s: float,
     invocation: str | None = None,
 ) -> dict:
-    """Write sweep.csv/json, the charts, the view strip and report.md from cell results."""
+    """Write sweep.csv/json, the charts, the view grid and report.md from cell results."""
     ok = [cell for cell in cells if cell["status"] == "ok"]
-    failed = [cell for cell in cells if cell["status"] != "ok"]
+    failed = [cell for cell in cells if cell["status"] == "failed"]
+    unreachable = [cell for cell in cells if cell["status"] == "unreachable"]
     rows = [row for cell in ok for row in cell_rows(cell)]
     summary = summarise(rows)
-    (out / ".sweep.csv.partial").write_text(rows_to_csv(rows))
-    os.replace(out / ".sweep.csv.partial", out / "sweep.csv")
+    write_text_atomic(out / "sweep.csv", rows_to_csv(rows))
     outputs = ["sweep.csv", "sweep.json", "report.md"]
     if summary:
-        outputs += [p.name for p in draw_charts(summary, out)]
+        charts = draw_all(rows, summary, out, config.overlaps, config.viewpoint_shifts)
+        outputs += [p.name for p in charts]
     views = out / "views.png"
     if not views.exists():
-        from socialview.envs import view_strip
+        from socialview.envs import view_grid
 
-        view_strip(
+        # The env's own grid (what `socialview view` draws), on this sweep's two axes;
+        # unreachable settings are left blank there too.
+        view_grid(
             views,
             config.overlaps,
+            config.viewpoint_shifts,
             seed=0,
             env_kwargs={
                 "num_cameras": 2,
                 "image_size": max(config.image_size, 64),
-                "viewpoint_shift": config.viewpoint_shift,
+                "rig": config.rig,
+                "footprint": config.footprint,
             },
         )
     outputs.append("views.png")
@@ -278,29 +346,38 @@ def write_outputs(
         "wall_time_s": wall_time_s,
         "cell_compute_s": sum(c.get("wall_time_s", 0.0) for c in cells),
         "cells": [
-            {k: c[k] for k in ("cell", "overlap_target", "seed", "status")}
-            | (
-                {"error": c["error"]}
-                if c["status"] != "ok"
-                else {"overlap_measured": c["overlap_measured"]}
-            )
+            {k: c[k] for k in ("cell", "overlap_target", "viewpoint_shift", "seed", "status")}
+            | {k: c[k] for k in ("overlap_measured", "error", "reachable") if k in c}
             for c in cells
         ],
         "failed": [c["cell"] for c in failed],
+        "unreachable": [c["cell"] for c in unreachable],
         "rows": rows,
         "summary": summary,
         "outputs": outputs,
     }
     write_json_atomic(out / "sweep.json", payload)
-    write_report(out, config, summary, failed, payload)
+    write_report(out, config, rows, summary, cells, payload)
     return payload
 
 
 def write_report(
-    out: Path, config: SweepConfig, summary: list[dict], failed: list[dict], payload: dict
+    out: Path,
+    config: SweepConfig,
+    rows: list[dict],
+    summary: list[dict],
+    cells: list[dict],
+    payload: dict,
 ) -> Path:
-    """report.md: the chart, the view strip, the numbers, what they say, config and versions."""
+    """report.md: first whether each agent knows the world, then alignment; config, versions.
+
+    Sections: the state-probe table and sentences (learning agents against the
+    labelled ceiling and the untrained control), the charts and view grid, the
+    alignment findings per viewpoint shift, the numbers (unreachable levels left
+    blank), the unreachable and the failed cells, configuration and software.
+    """
     metrics = [
+        "state_probe_r2",
         "r2_orthogonal",
         "r2_linear",
         "linear_cka",
@@ -308,34 +385,60 @@ def write_report(
         "transfer_accuracy",
         "chance",
     ]
+    failed = [cell for cell in cells if cell["status"] == "failed"]
+    holes = sorted(
+        {(c["viewpoint_shift"], c["overlap_target"], tuple(c["reachable"]))
+         for c in cells if c["status"] == "unreachable"}
+    )  # fmt: skip
     invocation = payload.get("invocation")
     lines = [
         "# Overlap sweep",
         "",
-        f"{len(config.overlaps)} overlap levels x {len(config.seeds)} seeds, agents "
-        f"{', '.join(f'`{a}`' for a in config.agents)}. The cells took "
+        f"{len(config.overlaps)} overlap levels x {len(config.viewpoint_shifts)} viewpoint "
+        f"shifts ({config.rig} rig; {len(holes)} pair(s) unreachable) x {len(config.seeds)} "
+        f"seeds, agents {', '.join(f'`{a}`' for a in config.agents)}. The cells took "
         f"{payload['cell_compute_s'] / 60:.1f} min of compute in all; the last invocation ran "
         f"{payload['wall_time_s'] / 60:.1f} min (cells reused from earlier runs cost nothing).",
         "",
         *([f"Made by: `{invocation}`", ""] if invocation else []),
-        "![metrics against measured overlap](sweep.png)",
+        "## Does each agent know the world?",
         "",
-        "Lines: mean over seeds; bands: 95% intervals (Student t over seeds, or the cell's "
-        "bootstrap interval with one seed); dashed: shuffled-pairing null (chance for transfer). "
-        "Every number is measured on held-out evaluation episodes from a separately seeded "
-        "recording; maps and probes are fitted on earlier episodes of that recording only.",
+        *knowledge_lines(rows, config.agents),
         "",
-        "![views at each overlap](views.png)",
+        "## How alike are the two agents?",
         "",
-        "## What the data say",
+        "![state probe and alignment against measured overlap, per shift](sweep.png)",
+        "",
+        "One row per viewpoint shift. Lines: mean over seeds; bands: 95% intervals (Student t "
+        "over seeds, or the cell's bootstrap interval with one seed); dashed: agents that use "
+        "labels (references); dotted: the raw downsampled frames (`pixels`); dash-dot grey: "
+        "shuffled-pairing null (chance for transfer). Every number is measured on held-out "
+        "evaluation episodes from a separately seeded recording; maps and probes are fitted on "
+        "earlier episodes of that recording only.",
+        "",
+        "![heat maps over overlap x shift](sweep_heatmap.png)",
+        "",
+        "![latent vs raw-pixel CKA](latent_vs_pixels.png)",
+        "",
+        "![views over overlap x shift](views.png)",
+        "",
+        "### What the data say",
         "",
         *[f"- {line}" for line in findings(summary, config.agents)],
         "",
-        "## Numbers",
+        "### Numbers",
         "",
-        summary_table(summary, metrics),
+        summary_table(summary, metrics, [(o, sh) for sh, o, _ in holes]),
         "",
     ]
+    if holes:
+        lines += ["## Unreachable settings", ""]
+        lines += [
+            f"- overlap {o:.2f} at shift {sh:g}°: the {config.rig} rig reaches "
+            f"[{lo:.2f}, {hi:.2f}] there (not run, not failed)"
+            for sh, o, (lo, hi) in holes
+        ]
+        lines.append("")
     if failed:
         lines += ["## Failed cells", ""]
         lines += [f"- `{cell['cell']}`: {cell['error']}" for cell in failed]
@@ -345,8 +448,19 @@ def write_report(
 
 
 def resolve_config(args: argparse.Namespace) -> SweepConfig:
-    """Preset, then config file, then explicit flags: later ones win."""
-    values = settings_from_args(args, PRESETS, OVERRIDE_FLAGS)
+    """Preset, then config file, then explicit flags: later ones win.
+
+    Each layer's old keys are upgraded first (``viewpoint_shift`` ->
+    ``viewpoint_shifts``), so an old file or ``--viewpoint-shift`` replaces the
+    preset's shifts instead of clashing with them.
+    """
+    if args.preset not in PRESETS:
+        raise ValueError(f"unknown preset {args.preset!r}; choose one of {sorted(PRESETS)}")
+    layers = [PRESETS[args.preset], load_config_file(args.config) if args.config else {}]
+    layers.append({f: getattr(args, f) for f in OVERRIDE_FLAGS if getattr(args, f) is not None})
+    values: dict[str, Any] = {}
+    for layer in layers:
+        values.update(upgrade_legacy_keys(layer))
     if args.keep_data:
         values["keep_data"] = True
     return SweepConfig.from_dict(values)
@@ -354,8 +468,16 @@ def resolve_config(args: argparse.Namespace) -> SweepConfig:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The sweep's command-line flags."""
-    overlaps = ("--overlaps", {"type": float, "nargs": "+", "help": "target overlaps in [0, 1]"})
-    add_setting_flags(parser, PRESETS, "results/sweep", extra=[overlaps])
+    extra = [
+        ("--overlaps", {"type": float, "nargs": "+", "help": "target overlaps in [0, 1]"}),
+        (
+            "--viewpoint-shifts",
+            {"type": float, "nargs": "+", "help": "viewpoint shifts in degrees, in [0, 180]"},
+        ),
+        ("--rig", {"help": "camera rig: slide (default) or zoom"}),
+        ("--footprint", {"type": float, "help": "slide rig: arena share one camera sees"}),
+    ]
+    add_setting_flags(parser, PRESETS, "results/sweep", extra=extra)
     parser.add_argument("--keep-data", action="store_true", help="keep recordings and runs")
     parser.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
     parser.add_argument("--backend", choices=BACKENDS, default="local")
@@ -382,7 +504,10 @@ def describe_invocation(args: argparse.Namespace) -> str:
 
 
 def command(args: argparse.Namespace) -> int:
-    """Run the sweep from parsed flags; exit 0 if every cell succeeded, 1 if some failed."""
+    """Run the sweep from parsed flags; exit 0 if every cell succeeded, 1 if some failed.
+
+    Unreachable cells are holes in the grid, not failures: they do not change the exit.
+    """
     from socialview.agents import UnknownAgentError
 
     try:
@@ -400,9 +525,14 @@ def command(args: argparse.Namespace) -> int:
     except (ValueError, SweepError, UnknownAgentError) as error:
         print(f"socialview sweep: error: {error}", file=sys.stderr)
         return 2
-    metrics = ["r2_orthogonal", "linear_cka", "transfer_accuracy"]
+    metrics = ["state_probe_r2", "r2_orthogonal", "linear_cka", "transfer_accuracy"]
     print(summary_table(result["summary"], metrics))
     print(f"\nwrote {', '.join(result['outputs'])} to {args.out}")
+    if result["unreachable"]:
+        print(
+            f"{len(result['unreachable'])} cell(s) unreachable by the {config.rig} rig, "
+            "skipped (listed in report.md)"
+        )
     if result["failed"]:
         print(
             f"{len(result['failed'])} cell(s) failed: {', '.join(result['failed'])} "

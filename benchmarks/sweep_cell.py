@@ -1,6 +1,6 @@
 """One cell of the overlap sweep: record, train one agent per camera, embed, measure.
 
-A cell is (target overlap, seed). Its result is a JSON file written atomically;
+A cell is (target overlap, viewpoint shift, seed). Its result is a JSON file written atomically;
 everything it builds on the way (recordings, run folders with checkpoints) lives
 in the cell's folder, so a killed cell resumes where it stopped. The function is
 a plain top-level callable of JSON-able arguments so that local processes and
@@ -25,16 +25,17 @@ from socialview.benchmarks.sweep_config import SweepConfig
 
 CAMERAS = ("cam0", "cam1")
 #: 2: state probes per agent and camera, the ``pixels`` reference, reference flags.
-RESULT_VERSION = 2
+#: 3: cells keyed by (overlap, viewpoint shift, seed); ``viewpoint_shift`` in the result.
+RESULT_VERSION = 3
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"
 #: Side the raw frames are area-downsampled to for the ``pixels`` reference.
 PIXELS_SIDE = 16
 
 
-def cell_id(overlap: float, seed: int) -> str:
-    """Stable folder/file name of a cell, e.g. ``overlap0.40_seed1``."""
-    return f"overlap{overlap:.2f}_seed{seed}"
+def cell_id(overlap: float, viewpoint_shift: float, seed: int) -> str:
+    """Stable folder/file name of a cell, e.g. ``overlap0.40_shift90_seed1``."""
+    return f"overlap{overlap:.2f}_shift{viewpoint_shift:g}_seed{seed}"
 
 
 def derived_seed(*parts: object) -> int:
@@ -45,15 +46,29 @@ def derived_seed(*parts: object) -> int:
 def dataset_seeds(seed: int) -> tuple[int, int]:
     """Seeds of a cell's training and evaluation recordings.
 
-    They depend on the sweep seed only, not on the overlap, so every overlap
-    level sees the same world trajectories: overlap is the only thing that changes.
+    They depend on the sweep seed only, not on the overlap or the viewpoint shift,
+    so every cell of one seed sees the same world trajectories: the cameras are the
+    only thing that changes.
     """
     return 1000 * seed + 1, 1000 * seed + 2
 
 
-def _record_once(out: Path, config: SweepConfig, overlap: float, seed: int, steps: int) -> Path:
+def _record_once(
+    out: Path,
+    config: SweepConfig,
+    overlap: float,
+    seed: int,
+    steps: int,
+    viewpoint_shift: float | None = None,
+) -> Path:
+    """Record (or reuse) ``steps`` frames at ``overlap`` and ``viewpoint_shift`` into ``out``.
+
+    ``viewpoint_shift`` defaults to the config's first shift; the rig and footprint
+    come from the config.
+    """
     from socialview.envs import load_dataset, record_dataset
 
+    shift = config.viewpoint_shifts[0] if viewpoint_shift is None else viewpoint_shift
     if (out / "meta.json").exists():
         try:
             load_dataset(out)
@@ -71,8 +86,33 @@ def _record_once(out: Path, config: SweepConfig, overlap: float, seed: int, step
         preview=False,
         progress=False,
         episode_steps=config.episode_steps,
-        env_kwargs={"viewpoint_shift": config.viewpoint_shift},
+        env_kwargs=env_kwargs(config, shift),
     )
+
+
+def env_kwargs(config: SweepConfig, viewpoint_shift: float) -> dict[str, Any]:
+    """The rig keywords of ``SocialView-v0`` for this sweep at ``viewpoint_shift``."""
+    return {"viewpoint_shift": viewpoint_shift, "rig": config.rig, "footprint": config.footprint}
+
+
+def unreachable_result(
+    overlap: float, viewpoint_shift: float, seed: int, reachable: tuple[float, float]
+) -> dict[str, Any]:
+    """The record of a cell whose overlap the rig cannot reach at its shift.
+
+    Not a failure: the grid simply has a hole there. ``reachable`` is the
+    measured (low, high) range at that shift.
+    """
+    return {
+        "cell": cell_id(overlap, viewpoint_shift, seed),
+        "overlap_target": overlap,
+        "viewpoint_shift": viewpoint_shift,
+        "seed": seed,
+        "version": RESULT_VERSION,
+        "status": "unreachable",
+        "reachable": [float(reachable[0]), float(reachable[1])],
+        "wall_time_s": 0.0,
+    }
 
 
 def heldout_split(episode: np.ndarray, test_size: float) -> int:
@@ -146,13 +186,16 @@ def raw_pixels(evaluation: Path, camera: str, side: int = PIXELS_SIDE) -> np.nda
     not favour either camera.
     """
     from socialview.agents import open_camera_stream
+    from socialview.alignment import drop_constant_columns
 
     frames = np.asarray(open_camera_stream(evaluation, camera).frames, dtype=np.float32)
     t, h, w, c = frames.shape
     if h % side or w % side:
         raise ValueError(f"image size {h}x{w} is not a multiple of PIXELS_SIDE={side}")
     pooled = frames.reshape(t, side, h // side, side, w // side, c).mean(axis=(2, 4))
-    return pooled.reshape(t, -1) / 255.0
+    # Pixels that never change (walls, floor far from every object) say nothing about
+    # the frame, and the alignment metrics refuse constant columns.
+    return drop_constant_columns(pooled.reshape(t, -1) / 255.0)
 
 
 def _measure(config: SweepConfig, latents: dict[str, np.ndarray], evaluation: Path, seed: int):
@@ -188,15 +231,18 @@ def _state_probes(latents: dict[str, np.ndarray], state: Any, test_size: float) 
             for camera in CAMERAS}
 
 
-def run_cell(config_dict: dict[str, Any], overlap: float, seed: int, out_dir: str) -> dict:
+def run_cell(
+    config_dict: dict[str, Any], overlap: float, viewpoint_shift: float, seed: int, out_dir: str
+) -> dict:
     """Run (or reuse) one cell and return its result; never raises for a failing cell.
 
     Parameters
     ----------
     config_dict
         :meth:`SweepConfig.to_dict` of the sweep.
-    overlap, seed
-        The cell.
+    overlap, viewpoint_shift, seed
+        The cell (the pair must be reachable by the config's rig: see
+        :func:`socialview.envs.reachable_overlap`).
     out_dir
         The sweep's output folder; the cell writes ``cells/<id>.json`` and works
         in ``cells/<id>/``.
@@ -210,7 +256,7 @@ def run_cell(config_dict: dict[str, Any], overlap: float, seed: int, out_dir: st
     import torch
 
     config = SweepConfig.from_dict(config_dict)
-    name = cell_id(overlap, seed)
+    name = cell_id(overlap, viewpoint_shift, seed)
     cells = Path(out_dir) / "cells"
     result_path, work = cells / f"{name}.json", cells / name
     if result_path.exists():
@@ -219,14 +265,24 @@ def run_cell(config_dict: dict[str, Any], overlap: float, seed: int, out_dir: st
             return previous
     start = time.perf_counter()
     torch.set_num_threads(config.threads_per_cell)
-    base = {"cell": name, "overlap_target": overlap, "seed": seed, "version": RESULT_VERSION}
+    base = {
+        "cell": name,
+        "overlap_target": overlap,
+        "viewpoint_shift": viewpoint_shift,
+        "seed": seed,
+        "version": RESULT_VERSION,
+    }
     stages = tqdm(total=3 + 3 * len(config.agents), desc=name, leave=False)
     try:
         train_seed, eval_seed = dataset_seeds(seed)
         stages.set_postfix_str("record")
-        train = _record_once(work / "train", config, overlap, train_seed, config.dataset_steps)
+        train = _record_once(
+            work / "train", config, overlap, train_seed, config.dataset_steps, viewpoint_shift
+        )
         stages.update()
-        evaluation = _record_once(work / "eval", config, overlap, eval_seed, config.eval_steps)
+        evaluation = _record_once(
+            work / "eval", config, overlap, eval_seed, config.eval_steps, viewpoint_shift
+        )
         stages.update()
         meta = json.loads((evaluation / "meta.json").read_text())
         from socialview.agents import is_reference_agent, world_state

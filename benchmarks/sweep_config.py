@@ -1,4 +1,10 @@
-"""What an overlap sweep runs: its configuration, presets, and their validation."""
+"""What an overlap sweep runs: its configuration, presets, and their validation.
+
+A sweep is a grid over two axes of the camera rig, target pixel overlap x
+viewpoint shift, repeated over seeds. Not every pair is reachable by every rig
+(see :func:`socialview.envs.reachable_overlap`): the sweep records those cells
+as ``unreachable`` instead of failing.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: Settings of earlier config files that load under a new name (old key -> new key).
+LEGACY_KEYS = {"viewpoint_shift": "viewpoint_shifts"}
 #: Default training steps per agent kind when ``agent_steps`` does not say:
 #: the untrained control takes none, PCA sees enough batches to fill its sample.
 DEFAULT_AGENT_STEPS = {"random": 0, "pca": 40}
@@ -16,16 +24,26 @@ DEFAULT_AGENT_STEPS = {"random": 0, "pca": 40}
 
 @dataclass
 class SweepConfig:
-    """Everything that fixes an overlap sweep's results (saved as ``config.json``)."""
+    """Everything that fixes an overlap sweep's results (saved as ``config.json``).
 
-    overlaps: list[float] = field(default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    The defaults are the ``quick`` preset.
+    """
+
+    overlaps: list[float] = field(default_factory=lambda: [0.25, 0.5, 0.7, 1.0])
     """Target pixel overlaps of the two cameras, each in [0, 1]."""
-    seeds: list[int] = field(default_factory=lambda: [0, 1])
-    """One cell per (overlap, seed): the seed fixes the world's trajectories and the agents."""
-    agents: list[str] = field(default_factory=lambda: ["jepa", "random"])
+    viewpoint_shifts: list[float] = field(default_factory=lambda: [0.0, 90.0])
+    """Degrees of azimuth between the two cameras, each in [0, 180]: the second axis.
+    (Older configs' single ``viewpoint_shift`` loads as a one-element list.)"""
+    rig: str = "slide"
+    """How the env reaches an overlap: "slide" (fixed distance and field of view; not
+    every overlap is reachable at every shift) or "zoom" (backs off; reaches [0, ~1])."""
+    footprint: float | None = None
+    """Slide rig only: share of the arena floor one camera sees (None: the env's default)."""
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    """One cell per (overlap, shift, seed): the seed fixes the world's trajectories (the
+    same at every overlap and shift) and the agents."""
+    agents: list[str] = field(default_factory=lambda: ["jepa", "random", "pca"])
     """Agent kinds: registry names or "package.module:attr" strings."""
-    viewpoint_shift: float = 30.0
-    """Degrees of azimuth between the two cameras, in [0, 90]."""
     image_size: int = 64
     """Square image side in pixels."""
     latent_dim: int = 64
@@ -71,33 +89,35 @@ class SweepConfig:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> SweepConfig:
         """Build and validate a config; unknown keys are an error that lists the known ones."""
+        values = upgrade_legacy_keys(values)
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown sweep setting(s) {unknown}; known settings: {sorted(known)}")
-        config = cls(**dict(values))
+        config = cls(**values)
         config.validate()
         return config
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the setting, its value and what is allowed."""
-        if not self.overlaps:
-            raise ValueError("overlaps must list at least one value in [0, 1], got []")
-        for value in self.overlaps:
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not (0.0 <= value <= 1.0)
-            ):
-                raise ValueError(f"overlaps must lie in [0, 1], got {value!r}")
-        if len(set(self.overlaps)) != len(self.overlaps):
-            raise ValueError(f"overlaps must not repeat a value, got {self.overlaps}")
+        _check_grid("overlaps", self.overlaps, 0.0, 1.0)
         if not self.seeds or not all(isinstance(s, int) and s >= 0 for s in self.seeds):
             raise ValueError(f"seeds must be a non-empty list of ints >= 0, got {self.seeds!r}")
         if not self.agents:
             raise ValueError("agents must name at least one agent kind, got []")
-        if not 0.0 <= self.viewpoint_shift <= 90.0:
-            raise ValueError(f"viewpoint_shift must be in [0, 90], got {self.viewpoint_shift}")
+        _check_grid("viewpoint_shifts", self.viewpoint_shifts, 0.0, 180.0)
+        from socialview.envs import RIGS
+
+        if self.rig not in RIGS:
+            raise ValueError(f"rig must be one of {list(RIGS)}, got {self.rig!r}")
+        if self.footprint is not None:
+            if isinstance(self.footprint, bool) or not isinstance(self.footprint, (int, float)):
+                raise ValueError(f"footprint must be a number or null, got {self.footprint!r}")
+            if self.rig != "slide":
+                raise ValueError(
+                    f"footprint={self.footprint!r} applies to rig='slide' only; leave it unset "
+                    f"(null) with rig={self.rig!r}"
+                )
         for name in (
             "image_size",
             "latent_dim",
@@ -121,10 +141,40 @@ class SweepConfig:
             )
 
 
+def upgrade_legacy_keys(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with old setting names mapped to new ones, so old config files still load.
+
+    ``viewpoint_shift: 30`` becomes ``viewpoint_shifts: [30]``. Giving both the old
+    and the new name in one mapping is ambiguous and an error.
+    """
+    values = dict(values)
+    for old, new in LEGACY_KEYS.items():
+        if old in values:
+            if new in values:
+                raise ValueError(f"give {new!r} or the older {old!r}, not both")
+            value = values.pop(old)
+            values[new] = value if isinstance(value, list) else [value]
+    return values
+
+
+def _check_grid(name: str, values: Any, low: float, high: float) -> None:
+    """An axis of the grid: a non-empty list of distinct numbers in [low, high]."""
+    allowed = f"[{low:g}, {high:g}]"
+    if not isinstance(values, list) or not values:
+        raise ValueError(f"{name} must list at least one value in {allowed}, got {values!r}")
+    for value in values:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not low <= value <= high:
+            raise ValueError(f"{name} must lie in {allowed}, got {value!r}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{name} must not repeat a value, got {values}")
+
+
 PRESETS: dict[str, dict[str, Any]] = {
-    # CI: seconds per cell, three overlaps, one seed.
+    # CI: seconds per cell; 2 overlaps x 2 shifts (all reachable by the slide rig), one seed.
     "smoke": {
-        "overlaps": [0.0, 0.5, 1.0],
+        "overlaps": [0.3, 0.6],
+        "viewpoint_shifts": [0.0, 90.0],
         "seeds": [0],
         "agents": ["jepa", "random"],
         "image_size": 32,
@@ -140,13 +190,16 @@ PRESETS: dict[str, dict[str, Any]] = {
         "n_bootstrap": 30,
         "threads_per_cell": 1,
     },
-    # `make sweep`: six overlaps, two seeds, JEPA and the untrained control, 2 CPU cores.
+    # `make sweep` (the defaults): slide rig, overlaps 0.25 0.5 0.7 1.0 x shifts 0 and 90
+    # (1.0 is unreachable at 90), three seeds, JEPA and the two controls, 2 CPU cores.
     "quick": {},
-    # GPU scale: finer overlap grid, more seeds, every built-in agent.
+    # GPU scale: the whole 2-D grid (unreachable cells are recorded and skipped), five
+    # seeds, every built-in agent, the labelled ceiling included.
     "full": {
         "overlaps": [round(0.1 * i, 1) for i in range(11)],
+        "viewpoint_shifts": [0.0, 45.0, 90.0, 135.0, 180.0],
         "seeds": [0, 1, 2, 3, 4],
-        "agents": ["jepa", "autoencoder", "random", "pca"],
+        "agents": ["jepa", "autoencoder", "supervised", "random", "pca"],
         "dataset_steps": 20000,
         "eval_steps": 4000,
         "train_steps": 10000,

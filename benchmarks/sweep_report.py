@@ -1,8 +1,10 @@
-"""Turn cell results into the sweep's tables, charts and report.
+"""Turn cell results into the sweep's tables and the statements of its report.
 
-Rows: one per cell x agent x metric (``sweep.csv``/``sweep.json``). Summary: per
-agent and overlap level, the mean over seeds with a 95% interval (Student t over
-seeds when there are at least two, else the cell's own bootstrap interval).
+Rows: one per cell x agent x metric (``sweep.csv``/``sweep.json``); the raw-pixel
+reference appears as agent ``pixels``. Summary: per agent, metric and (overlap,
+viewpoint shift) level, the mean over seeds with a 95% interval (Student t over
+seeds when there are at least two, else the cell's own bootstrap interval). The
+charts are drawn by :mod:`socialview.benchmarks.sweep_charts`.
 """
 
 from __future__ import annotations
@@ -10,10 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,10 +33,12 @@ METRIC_RANGE = {
     "linear_cka": (0.0, 1.0),
     "mutual_knn": (0.0, 1.0),
     "transfer_accuracy": (0.0, 1.0),
+    "state_probe_r2": (None, 1.0),
 }
 CSV_COLUMNS = (
     "cell",
     "overlap_target",
+    "viewpoint_shift",
     "overlap_measured",
     "seed",
     "agent",
@@ -55,8 +57,15 @@ TRANSFER_METRICS = ("transfer_accuracy", "native_accuracy", "source_accuracy", "
 STATE_PROBE_METRICS = (
     ("state_probe_r2", "pooled_r2"),
     ("state_probe_knn_r2", "knn_pooled_r2"),
+    ("state_probe_pusher_r2", "pusher_r2"),
+    ("state_probe_pusher_knn_r2", "pusher_knn_r2"),
     ("state_probe_objects_r2", "objects_r2"),
+    ("state_probe_objects_knn_r2", "objects_knn_r2"),
 )
+#: Name of the raw-pixel reference among the agents of a cell (see ``sweep_cell.PIXELS``).
+PIXELS = "pixels"
+#: Untrained controls: what a learning agent must beat.
+CONTROLS = ("random", "pca")
 
 
 def _state_probe_rows(probes: dict[str, dict[str, Any]]) -> list[tuple[str, float | None]]:
@@ -65,22 +74,19 @@ def _state_probe_rows(probes: dict[str, dict[str, Any]]) -> list[tuple[str, floa
     for metric, key in STATE_PROBE_METRICS:
         values = []
         for camera in sorted(probes):
-            value = probes[camera][key]
+            value = probes[camera].get(key)
             finite = value is not None and math.isfinite(value)
             out.append((f"{metric}_{camera}", value if finite else None))
             values += [value] if finite else []
         out.append((metric, float(np.mean(values)) if values else None))
-        if key == "pooled_r2":
-            pusher = [probes[c]["bodies"]["pusher"]["r2"] for c in sorted(probes)]
-            pusher = [v for v in pusher if v is not None and math.isfinite(v)]
-            out.append(("state_probe_pusher_r2", float(np.mean(pusher)) if pusher else None))
     return out
 
 
 def cell_rows(cell: dict[str, Any]) -> list[dict[str, Any]]:
     """Long-format rows of one successful cell."""
     rows = []
-    common = {key: cell[key] for key in ("cell", "overlap_target", "overlap_measured", "seed")}
+    keys = ("cell", "overlap_target", "viewpoint_shift", "overlap_measured", "seed")
+    common = {key: cell.get(key) for key in keys}
     for agent, result in cell["agents"].items():
         common["reference"] = bool(result.get("reference", False))
         for metric, value in _state_probe_rows(result.get("state_probe", {})):
@@ -133,20 +139,29 @@ def _t_quantile(dof: int) -> float:
     return float(stats.t.ppf(0.975, dof))
 
 
+def t_interval(values: Sequence[float]) -> tuple[float, float]:
+    """95% Student t interval of the mean of ``values`` (at least two)."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    half = _t_quantile(values.size - 1) * values.std(ddof=1) / math.sqrt(values.size)
+    return mean - half, mean + half
+
+
 def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean over seeds per (agent, metric, overlap level) with a 95% interval."""
+    """Mean over seeds per (agent, metric, overlap, viewpoint shift) with a 95% interval."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
-        groups[(row["agent"], row["metric"], row["overlap_target"])].append(row)
+        key = (row["agent"], row["metric"], row["overlap_target"], row["viewpoint_shift"])
+        groups[key].append(row)
     summary = []
-    for (agent, metric, target), members in sorted(groups.items()):
+    for (agent, metric, target, shift), members in sorted(groups.items()):
         values = np.array([m["value"] for m in members if m["value"] is not None], dtype=float)
         if values.size == 0:
             continue
         mean = float(values.mean())
         if values.size >= 2:
-            half = _t_quantile(values.size - 1) * values.std(ddof=1) / math.sqrt(values.size)
-            low, high, method = mean - half, mean + half, "t over seeds"
+            low, high = t_interval(values)
+            method = "t over seeds"
         elif members[0]["ci_low"] is not None:
             low, high, method = members[0]["ci_low"], members[0]["ci_high"], "cell bootstrap"
         else:
@@ -158,6 +173,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "agent": agent,
                 "metric": metric,
                 "overlap_target": target,
+                "viewpoint_shift": shift,
                 "overlap_measured": float(np.mean([m["overlap_measured"] for m in members])),
                 "mean": mean,
                 "ci_low": float(low),
@@ -170,150 +186,230 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return summary
 
 
-def draw_charts(summary: Sequence[dict[str, Any]], out_dir: Path) -> list[Path]:
-    """Metric-vs-measured-overlap panels, one line per agent with 95% bands (PNG and SVG)."""
-    import matplotlib
+def summary_table(
+    summary: Sequence[dict[str, Any]],
+    metrics: Sequence[str],
+    unreachable: Sequence[tuple[float, float]] = (),
+) -> str:
+    """Markdown table: one row per agent and (shift, overlap) level, mean [95% CI] per metric.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    agents = sorted({row["agent"] for row in summary})
-    figure, axes = plt.subplots(1, len(CHART_METRICS), figsize=(4.0 * len(CHART_METRICS), 3.6))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for axis, (metric, title) in zip(axes, CHART_METRICS, strict=True):
-        nulls = []
-        for index, agent in enumerate(agents):
-            points = sorted(
-                (r for r in summary if r["agent"] == agent and r["metric"] == metric),
-                key=lambda r: r["overlap_measured"],
-            )
-            if not points:
-                continue
-            x = [p["overlap_measured"] for p in points]
-            colour = colours[index % len(colours)]
-            axis.plot(x, [p["mean"] for p in points], "o-", color=colour, label=agent)
-            low, high = METRIC_RANGE.get(metric, (None, None))
-            axis.fill_between(
-                x,
-                np.clip([p["ci_low"] for p in points], low, high),
-                np.clip([p["ci_high"] for p in points], low, high),
-                color=colour,
-                alpha=0.2,
-            )
-            nulls += [p["null_mean"] for p in points if p["null_mean"] is not None]
-        if nulls:
-            label = "chance" if metric == "transfer_accuracy" else "shuffled-pairing null"
-            axis.axhline(
-                float(np.mean(nulls)), color="grey", linestyle="--", linewidth=1, label=label
-            )
-        if metric.startswith("r2_"):
-            means = [r["mean"] for r in summary if r["metric"] == metric] + nulls
-            if means:  # bands may reach far below; keep the lines readable
-                axis.set_ylim(min(means) - 0.5, 1.0)
-        axis.set_title(title, fontsize=10)
-        axis.set_xlabel("measured pixel overlap")
-        axis.set_xlim(-0.03, 1.03)
-        axis.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, loc="best")
-    figure.tight_layout()
-    paths = []
-    for suffix in ("png", "svg"):
-        path = out_dir / f"sweep.{suffix}"
-        partial = path.with_name(f".{path.name}.partial")
-        figure.savefig(partial, dpi=120, format=suffix)
-        os.replace(partial, path)
-        paths.append(path)
-    plt.close(figure)
-    return paths
-
-
-def summary_table(summary: Sequence[dict[str, Any]], metrics: Sequence[str]) -> str:
-    """Markdown table: one row per agent and overlap level, mean [95% CI] per metric."""
-    keyed = {(r["agent"], r["overlap_target"], r["metric"]): r for r in summary}
-    levels = sorted({(r["agent"], r["overlap_target"]) for r in summary})
+    ``unreachable`` (overlap, shift) pairs get a row of blanks per agent, so a
+    reader sees the hole in the grid rather than a missing line.
+    """
+    keyed = {
+        (r["agent"], r["viewpoint_shift"], r["overlap_target"], r["metric"]): r for r in summary
+    }
+    agents = sorted({r["agent"] for r in summary})
+    levels = {(a, r["viewpoint_shift"], r["overlap_target"]) for a in agents for r in summary
+              if r["agent"] == a}
+    levels |= {(a, shift, overlap) for a in agents for overlap, shift in unreachable}
     lines = [
-        "| agent | overlap (target) | overlap (measured) | " + " | ".join(metrics) + " |",
-        "|---|---|---|" + "---|" * len(metrics),
+        "| agent | shift | overlap (target) | overlap (measured) | " + " | ".join(metrics) + " |",
+        "|---|---|---|---|" + "---|" * len(metrics),
     ]
-    for agent, target in levels:
-        cells = []
-        measured = None
+    for agent, shift, target in sorted(levels):
+        cells, measured = [], "unreachable"
         for metric in metrics:
-            row = keyed.get((agent, target, metric))
+            row = keyed.get((agent, shift, target, metric))
             if row is None:
                 cells.append("–")
                 continue
-            measured = row["overlap_measured"]
+            measured = f"{row['overlap_measured']:.3f}"
             cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
-        lines.append(f"| {agent} | {target:.2f} | {measured:.3f} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {agent} | {shift:g}° | {target:.2f} | {measured} | " + " | ".join(cells) + " |"
+        )
     return "\n".join(lines)
 
 
+def _points(summary: Sequence[dict[str, Any]], agent: str, metric: str, shift: float) -> list:
+    return [
+        r for r in summary
+        if r["agent"] == agent and r["metric"] == metric and r["viewpoint_shift"] == shift
+    ]  # fmt: skip
+
+
+def _versus(summary: Sequence[dict[str, Any]], agent: str, control: str, shift: float) -> str:
+    """How ``agent`` compares with ``control`` at one shift (orthogonal R² and transfer)."""
+    better = worse = total = 0
+    for metric in ("r2_orthogonal", "transfer_accuracy"):
+        ours = {r["overlap_target"]: r for r in _points(summary, agent, metric, shift)}
+        theirs = {r["overlap_target"]: r for r in _points(summary, control, metric, shift)}
+        for level in ours.keys() & theirs.keys():
+            total += 1
+            if ours[level]["ci_low"] > theirs[level]["ci_high"]:
+                better += 1
+            elif ours[level]["ci_high"] < theirs[level]["ci_low"]:
+                worse += 1
+    return (
+        f"`{agent}` vs the `{control}` control (orthogonal R² and transfer accuracy, "
+        f"{total} comparisons): clearly better in {better}, clearly worse in {worse}, "
+        f"intervals overlapping in {total - better - worse}."
+    )
+
+
 def findings(summary: Sequence[dict[str, Any]], agents: Sequence[str]) -> list[str]:
-    """Plain statements the data support, computed rather than written by hand."""
+    """Plain statements the alignment data support, per viewpoint shift; computed, not written."""
     from scipy import stats
 
     lines = []
-    for agent in agents:
-        points = [r for r in summary if r["agent"] == agent and r["metric"] == "r2_orthogonal"]
-        if len(points) >= 3:
-            rho, p_value = stats.spearmanr(
-                [p["overlap_measured"] for p in points], [p["mean"] for p in points]
+    for shift in sorted({r["viewpoint_shift"] for r in summary}):
+        at = f"Shift {shift:g}°"
+        for agent in agents:
+            points = _points(summary, agent, "r2_orthogonal", shift)
+            if len(points) >= 3:
+                rho, p_value = stats.spearmanr(
+                    [p["overlap_measured"] for p in points], [p["mean"] for p in points]
+                )
+                trend = "rises" if rho > 0 else "falls"
+                lines.append(
+                    f"{at}, `{agent}`: held-out orthogonal-map R² {trend} with measured overlap "
+                    f"(Spearman ρ = {rho:.2f} over {len(points)} levels, p = {p_value:.3f})."
+                )
+            if not points:
+                continue
+            best = max(points, key=lambda r: r["mean"])
+            above = sum(
+                1 for p in points if p["null_mean"] is not None and p["mean"] > p["null_mean"]
             )
-            trend = "rises" if rho > 0 else "falls"
+            verdict = (
+                "an orthogonal map predicts the other agent's held-out latents better than "
+                "their mean"
+                if best["mean"] > 0
+                else "even there an orthogonal map predicts the other agent's held-out latents "
+                "worse than their mean, i.e. the two spaces are far from isometric"
+            )
             lines.append(
-                f"`{agent}`: held-out orthogonal-map R² {trend} with measured overlap "
-                f"(Spearman ρ = {rho:.2f} over {len(points)} levels, p = {p_value:.3f})."
+                f"{at}, `{agent}`: best mean held-out orthogonal R² is {best['mean']:.3f} (at "
+                f"measured overlap {best['overlap_measured']:.2f}); {verdict}. It is above the "
+                f"shuffled-pairing null at {above} of {len(points)} levels."
             )
+        for agent in (a for a in agents if a not in CONTROLS):
+            lines += [
+                f"{at}, {_versus(summary, agent, control, shift)}"
+                for control in CONTROLS
+                if control in agents
+            ]
     for agent in agents:
-        points = [r for r in summary if r["agent"] == agent and r["metric"] == "r2_orthogonal"]
-        if not points:
-            continue
-        best = max(points, key=lambda r: r["mean"])
-        above = sum(1 for p in points if p["null_mean"] is not None and p["mean"] > p["null_mean"])
-        verdict = (
-            "an orthogonal map predicts the other agent's held-out latents better than their mean"
-            if best["mean"] > 0
-            else "even there an orthogonal map predicts the other agent's held-out latents worse "
-            "than their mean, i.e. the two spaces are far from isometric"
-        )
-        lines.append(
-            f"`{agent}`: best mean held-out orthogonal R² is {best['mean']:.3f} (at measured "
-            f"overlap {best['overlap_measured']:.2f}); {verdict}. It is above the "
-            f"shuffled-pairing null at {above} of {len(points)} levels."
-        )
+        ours = {
+            (r["viewpoint_shift"], r["overlap_target"]): r["mean"]
+            for r in summary if r["agent"] == agent and r["metric"] == "linear_cka"
+        }  # fmt: skip
+        pixels = {
+            (r["viewpoint_shift"], r["overlap_target"]): r["mean"]
+            for r in summary if r["agent"] == PIXELS and r["metric"] == "linear_cka"
+        }  # fmt: skip
+        shared = ours.keys() & pixels.keys()
+        if shared:
+            above = sum(1 for level in shared if ours[level] > pixels[level])
+            lines.append(
+                f"`{agent}`: latent linear CKA above the raw-pixel CKA of the same cameras at "
+                f"{above} of {len(shared)} (overlap, shift) levels (see latent_vs_pixels.png)."
+            )
     seeds = max((r["n_seeds"] for r in summary), default=0)
     if seeds == 2:
         lines.append(
             "With 2 seeds the Student t interval has one degree of freedom (t = 12.7), so the "
             "bands are wide; more seeds (`--seeds 0 1 2 3 4`) narrow them."
         )
-    trained = [a for a in agents if a not in ("random", "pca")]
-    for agent in trained:
-        for control in ("random", "pca"):
-            if control not in agents:
+    return lines
+
+
+#: Columns of the "does it know the world?" table: (row metric, column title).
+KNOWLEDGE_COLUMNS = (
+    ("state_probe_r2", "ridge R²"),
+    ("state_probe_knn_r2", "k-NN R²"),
+    ("state_probe_pusher_r2", "pusher ridge"),
+    ("state_probe_pusher_knn_r2", "pusher k-NN"),
+    ("state_probe_objects_r2", "objects ridge"),
+    ("state_probe_objects_knn_r2", "objects k-NN"),
+)
+
+
+def knowledge(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Whole-sweep state probe per (agent, metric): mean, 95% interval and its unit.
+
+    Each seed's value is its mean over every cell it ran (every reachable overlap
+    and shift), so the interval is Student t over seeds, which are independent
+    worlds and agents. With one seed the interval is over cells instead (they
+    share one world, so it is optimistic), and the unit says so.
+    """
+    per_seed: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        if row["metric"].startswith("state_probe") and row["value"] is not None:
+            per_seed[row["agent"], row["metric"]][row["seed"]].append(row["value"])
+    out = {}
+    for key, seeds in per_seed.items():
+        if len(seeds) >= 2:
+            values, unit = [float(np.mean(v)) for v in seeds.values()], "seeds"
+        else:
+            values, unit = next(iter(seeds.values())), "cells (one seed)"
+        mean = float(np.mean(values))
+        low, high = t_interval(values) if len(values) >= 2 else (mean, mean)
+        out[key] = {"mean": mean, "ci_low": low, "ci_high": high, "n": len(values), "unit": unit}
+    return out
+
+
+def _role(agent: str, reference: bool) -> str:
+    if agent == PIXELS:
+        return "raw pixels (reference)"
+    if reference:
+        return "reference, uses labels"
+    return "untrained control" if agent in CONTROLS else "learning agent"
+
+
+def _interval(stat: dict[str, Any] | None) -> str:
+    if stat is None:
+        return "–"
+    return f"{stat['mean']:.3f} [{stat['ci_low']:.3f}, {stat['ci_high']:.3f}]"
+
+
+def knowledge_lines(rows: Sequence[dict[str, Any]], agents: Sequence[str]) -> list[str]:
+    """The report's first section: does each agent know the world? A table, then sentences.
+
+    The table holds every agent's held-out state probe (ridge and k-NN; pooled,
+    pusher and objects apart) beside the labelled reference and the raw pixels.
+    One computed sentence per learning agent sets its ridge R² against the
+    reference ceiling and the untrained ``random`` control: the difference, and
+    whether the 95% intervals separate.
+    """
+    stats = knowledge(rows)
+    references = {r["agent"] for r in rows if r.get("reference") and r["agent"] != PIXELS}
+    names = [a for a in agents if any(key[0] == a for key in stats)]
+    names += [PIXELS] if any(key[0] == PIXELS for key in stats) else []
+    if not names:
+        return []
+    unit = next(s["unit"] for s in stats.values())
+    lines = [
+        "| agent | role | " + " | ".join(title for _, title in KNOWLEDGE_COLUMNS) + " |",
+        "|---|---|" + "---|" * len(KNOWLEDGE_COLUMNS),
+    ]
+    for agent in names:
+        cells = [_interval(stats.get((agent, metric))) for metric, _ in KNOWLEDGE_COLUMNS]
+        role = _role(agent, agent in references)
+        lines.append(f"| {agent} | {role} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Held-out R² of probes from each camera's latents to the x/y of the pusher and the "
+        f"objects (mean of the two cameras), averaged over every reachable cell; 95% intervals "
+        f"over {unit}. 1 is perfect, 0 is the mean; below 0 the probe does worse than the mean.",
+        "",
+    ]
+    ceiling = next((a for a in agents if a in references), None)
+    for agent in (a for a in names if a not in references and a != PIXELS and a not in CONTROLS):
+        ours = stats.get((agent, "state_probe_r2"))
+        if ours is None:
+            continue
+        parts = []
+        for other, what in ((ceiling, "labelled ceiling"), ("random", "untrained control")):
+            theirs = stats.get((other, "state_probe_r2")) if other else None
+            if theirs is None:
+                parts.append(f"no `{other or 'supervised'}` {what} in this sweep")
                 continue
-            better = worse = 0
-            for metric in ("r2_orthogonal", "transfer_accuracy"):
-                ours = {
-                    r["overlap_target"]: r
-                    for r in summary
-                    if r["agent"] == agent and r["metric"] == metric
-                }
-                theirs = {
-                    r["overlap_target"]: r
-                    for r in summary
-                    if r["agent"] == control and r["metric"] == metric
-                }
-                for level in ours.keys() & theirs.keys():
-                    if ours[level]["ci_low"] > theirs[level]["ci_high"]:
-                        better += 1
-                    elif ours[level]["ci_high"] < theirs[level]["ci_low"]:
-                        worse += 1
-            total = 2 * len({r["overlap_target"] for r in summary if r["agent"] == agent})
-            lines.append(
-                f"`{agent}` vs the `{control}` control (orthogonal R² and transfer accuracy, "
-                f"{total} comparisons): clearly better in {better}, clearly worse in {worse}, "
-                f"intervals overlapping in {total - better - worse}."
+            apart = ours["ci_low"] > theirs["ci_high"] or ours["ci_high"] < theirs["ci_low"]
+            parts.append(
+                f"{ours['mean'] - theirs['mean']:+.3f} vs the `{other}` {what} "
+                f"({theirs['mean']:.3f}; intervals {'separate' if apart else 'overlap'})"
             )
+        lines.append(f"- `{agent}` state-probe R² {_interval(ours)}: " + "; ".join(parts) + ".")
     return lines

@@ -1,21 +1,31 @@
-"""The overlap sweep end to end: outputs, resume, config, failures, Ray."""
+"""The overlap sweep end to end: outputs, resume, config, failures, unreachable cells, Ray."""
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from socialview.agents import RandomAgent, register_agent, unregister_agent
 from socialview.benchmarks.cli import main
-from socialview.benchmarks.sweep_cell import derived_seed, heldout_split
+from socialview.benchmarks.sweep_cell import PIXELS, cell_id, derived_seed, heldout_split
 from socialview.benchmarks.sweep_config import PRESETS, SweepConfig, preset_config
 from socialview.benchmarks.sweep_report import CSV_COLUMNS, TRANSFER_METRICS
 
-#: Two cells at the smoke preset's sizes: enough for every output, a few seconds each.
-TINY = {**PRESETS["smoke"], "overlaps": [0.2, 0.8], "agents": ["random"]}
+#: Slide rig at shift 90 (reachable ~[0.23, 0.72]): two cells that run, at the smoke
+#: preset's sizes (a few seconds each), and one the rig cannot reach.
+TINY = {
+    **PRESETS["smoke"],
+    "overlaps": [0.3, 0.6, 0.9],
+    "viewpoint_shifts": [90.0],
+    "rig": "slide",
+    "agents": ["random"],
+}
+UNREACHABLE = cell_id(0.9, 90.0, 0)
+CHARTS = ("sweep", "sweep_heatmap", "latent_vs_pixels")
 
 
 def _measurements(cell):
@@ -33,7 +43,10 @@ def _assert_same_rows(ours, theirs):
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs, strict=True):
         assert (a["cell"], a["agent"], a["metric"]) == (b["cell"], b["agent"], b["metric"])
-        assert a["value"] == pytest.approx(b["value"], rel=1e-6, abs=1e-9)
+        if b["value"] is None:  # e.g. a probe with no visible frames of a body
+            assert a["value"] is None
+        else:
+            assert a["value"] == pytest.approx(b["value"], rel=1e-6, abs=1e-9)
 
 
 def _cells(out):
@@ -48,18 +61,36 @@ def smoke_sweep(tmp_path_factory):
     return code, out
 
 
+@pytest.fixture(scope="module")
+def tiny_sweep(tmp_path_factory):
+    """TINY run once through the command line (with its unreachable cell), shared below."""
+    root = tmp_path_factory.mktemp("tiny")
+    (root / "tiny.json").write_text(json.dumps(TINY))
+    out = root / "sweep"
+    code = main(["sweep", "--preset", "smoke", "--config", str(root / "tiny.json"),
+                 "--out", str(out), "--quiet"])  # fmt: skip
+    return code, out
+
+
 @pytest.mark.slow
 def test_smoke_preset_end_to_end(smoke_sweep):
     code, out = smoke_sweep
     assert code == 0
-    for name in ("sweep.csv", "sweep.json", "sweep.png", "sweep.svg", "views.png", "report.md"):
+    outputs = ["sweep.csv", "sweep.json", "views.png", "report.md"]
+    outputs += [f"{chart}.{suffix}" for chart in CHARTS for suffix in ("png", "svg")]
+    for name in outputs:
         assert (out / name).stat().st_size > 500, name
     result = json.loads((out / "sweep.json").read_text())
     config = preset_config("smoke")
-    assert result["failed"] == []
-    assert len(result["cells"]) == len(config.overlaps) * len(config.seeds)
-    measured = [cell["overlap_measured"] for cell in result["cells"]]
-    assert all(abs(m - t) <= 0.03 for m, t in zip(measured, config.overlaps, strict=True))
+    assert len(config.overlaps) >= 2 and len(config.viewpoint_shifts) >= 2  # a 2-D grid
+    assert result["failed"] == [] and result["unreachable"] == []
+    assert len(result["cells"]) == (
+        len(config.overlaps) * len(config.viewpoint_shifts) * len(config.seeds)
+    )
+    grid = {(c["overlap_target"], c["viewpoint_shift"]) for c in result["cells"]}
+    assert grid == {(o, s) for o in config.overlaps for s in config.viewpoint_shifts}
+    assert all(abs(c["overlap_measured"] - c["overlap_target"]) <= 0.03 for c in result["cells"])
+    assert {c["cell"] for c in result["cells"]} >= {cell_id(0.3, 90.0, 0)}
     with open(out / "sweep.csv", newline="") as handle:
         reader = csv.DictReader(handle)
         assert tuple(reader.fieldnames) == CSV_COLUMNS
@@ -67,31 +98,90 @@ def test_smoke_preset_end_to_end(smoke_sweep):
     metrics = {row["metric"] for row in rows}
     assert {"r2_orthogonal", "r2_linear", "linear_cka", "mutual_knn"} <= metrics
     assert set(TRANSFER_METRICS) <= metrics
-    assert {row["agent"] for row in rows} == set(config.agents)
-    assert len(rows) == len(result["cells"]) * len(config.agents) * len(metrics)
+    probes = {"state_probe_r2", "state_probe_r2_cam0", "state_probe_r2_cam1",
+              "state_probe_knn_r2", "state_probe_pusher_r2", "state_probe_objects_r2"}
+    assert probes <= metrics
+    # every agent and the raw-pixel reference: one row per cell x agent x metric
+    assert {row["agent"] for row in rows} == {*config.agents, PIXELS}
+    assert len(rows) == len(result["cells"]) * (len(config.agents) + 1) * len(metrics)
+    assert {float(row["viewpoint_shift"]) for row in rows} == set(config.viewpoint_shifts)
+    assert {row["reference"] for row in rows if row["agent"] == PIXELS} == {"True"}
     report = (out / "report.md").read_text()
-    assert "![metrics against measured overlap](sweep.png)" in report
+    knows, alike = report.index("## Does each agent know the world?"), report.index("## How alike")
+    assert knows < alike < report.index("![state probe and alignment")
+    assert "| pixels | raw pixels (reference) |" in report
+    assert "`jepa` state-probe R²" in report and "`random` untrained control" in report
     assert '"train_steps": 30' in report  # the resolved config is in the report
 
 
 @pytest.mark.slow
-def test_interrupted_sweep_resumes_without_redoing_finished_cells(tmp_path):
-    out = tmp_path / "sweep"
-    config = SweepConfig.from_dict(TINY)
+def test_unreachable_cells_are_recorded_and_skipped(tiny_sweep):
+    code, out = tiny_sweep
+    assert code == 0  # a hole in the grid is not a failure
+    result = json.loads((out / "sweep.json").read_text())
+    assert result["failed"] == [] and result["unreachable"] == [UNREACHABLE]
+    hole = json.loads((out / "cells" / f"{UNREACHABLE}.json").read_text())
+    assert hole["status"] == "unreachable" and hole["viewpoint_shift"] == 90.0
+    low, high = hole["reachable"]
+    assert high < 0.9 - 0.02 and low <= 0.3  # outside the env's tolerance
+    assert not (out / "cells" / UNREACHABLE).exists()  # nothing was recorded or trained
+    assert all(row["cell"] != UNREACHABLE for row in result["rows"])
+    assert {c["status"] for c in result["cells"]} == {"ok", "unreachable"}
+    report = (out / "report.md").read_text()
+    assert "## Unreachable settings" in report and "overlap 0.90 at shift 90°" in report
+    assert "| random | 90° | 0.90 | unreachable |" in report  # a blank row in the numbers
+    for chart in CHARTS:
+        assert (out / f"{chart}.png").stat().st_size > 500, chart
+
+
+@pytest.mark.slow
+def test_interrupted_sweep_resumes_without_redoing_finished_cells(tmp_path, tiny_sweep):
     from socialview.benchmarks.overlap_sweep import run_sweep
 
-    first = run_sweep(config, out, progress=False)
+    out = tmp_path / "sweep"
+    shutil.copytree(tiny_sweep[1], out)
+    first = json.loads((out / "sweep.json").read_text())
     cells = _cells(out)
-    kept, lost = sorted(cells)
+    kept, lost = sorted(name for name in cells if not name.startswith(UNREACHABLE))
     kept_text, lost_text = cells[kept].read_text(), cells[lost].read_text()
     kept_mtime = cells[kept].stat().st_mtime_ns
     cells[lost].unlink()  # as if the sweep had been killed before this cell finished
-    second = run_sweep(config, out, progress=False)
+    second = run_sweep(SweepConfig.from_dict(TINY), out, progress=False)
     assert cells[kept].stat().st_mtime_ns == kept_mtime  # reused, not recomputed
     assert cells[kept].read_text() == kept_text
     redone = json.loads(cells[lost].read_text())
     assert _measurements(redone) == _measurements(json.loads(lost_text))  # same seeds, numbers
     assert second["rows"] == first["rows"]
+
+
+def test_old_single_shift_configs_still_load(tmp_path):
+    import argparse
+
+    from socialview.benchmarks.overlap_sweep import add_arguments, prepare_out_dir, resolve_config
+
+    old = {**TINY, "viewpoint_shift": 45.0}
+    del old["viewpoint_shifts"]
+    config = SweepConfig.from_dict(old)
+    assert config.viewpoint_shifts == [45.0] and "viewpoint_shift" not in config.to_dict()
+    with pytest.raises(ValueError, match="not both"):
+        SweepConfig.from_dict({**old, "viewpoint_shifts": [0.0]})
+    # an old sweep folder's config.json is the same sweep in today's form
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps({"config": old}))
+    prepare_out_dir(out, config, force=False)
+    # an old file, or the old flag, replaces the preset's shifts
+    (tmp_path / "old.json").write_text(json.dumps({"viewpoint_shift": 30}))
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    from_file = resolve_config(parser.parse_args(["--preset", "smoke", "--config",
+                                                  str(tmp_path / "old.json")]))  # fmt: skip
+    assert from_file.viewpoint_shifts == [30]
+    flag = resolve_config(parser.parse_args(["--preset", "smoke", "--viewpoint-shift", "135"]))
+    assert flag.viewpoint_shifts == [135.0]
+    both = parser.parse_args(["--viewpoint-shifts", "0", "45", "--rig", "zoom"])
+    assert resolve_config(both).viewpoint_shifts == [0.0, 45.0]
+    assert resolve_config(both).rig == "zoom"
 
 
 def test_out_folder_of_another_sweep_is_refused(tmp_path):
@@ -137,6 +227,12 @@ def test_config_round_trip_and_file_loading(tmp_path, capsys):
         ),
         (["--preset", "smoke", "--agents", "jepa", "nosuchagent"], "nosuchagent"),
         (["--preset", "smoke", "--jobs", "0"], "jobs must be an integer >= 1, got 0"),
+        (
+            ["--preset", "smoke", "--viewpoint-shifts", "0", "200"],
+            r"viewpoint_shifts must lie in [0, 180], got 200.0",
+        ),
+        (["--preset", "smoke", "--rig", "orbit"], "rig must be one of ['slide', 'zoom']"),
+        (["--preset", "smoke", "--rig", "zoom", "--footprint", "0.4"], "applies to rig='slide'"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(tmp_path, capsys, argv, message):
@@ -191,29 +287,29 @@ def test_a_crashing_cell_is_recorded_and_the_others_go_on(tmp_path, capsys):
             ]
         )
         assert code == 1
-        assert "1 cell(s) failed: overlap0.50_seed1" in capsys.readouterr().err
+        assert "1 cell(s) failed: overlap0.50_shift90_seed1" in capsys.readouterr().err
         result = json.loads((out / "sweep.json").read_text())
-        assert result["failed"] == ["overlap0.50_seed1"]
-        failed = json.loads((out / "cells" / "overlap0.50_seed1.json").read_text())
+        assert result["failed"] == ["overlap0.50_shift90_seed1"]
+        failed = json.loads((out / "cells" / "overlap0.50_shift90_seed1.json").read_text())
         assert "boom: this agent fails on purpose" in failed["error"]
         assert "RuntimeError" in failed["traceback"]
-        assert json.loads((out / "cells" / "overlap0.50_seed0.json").read_text())["status"] == "ok"
+        ok = json.loads((out / "cells" / "overlap0.50_shift90_seed0.json").read_text())
+        assert ok["status"] == "ok"
         assert "## Failed cells" in (out / "report.md").read_text()
     finally:
         unregister_agent("crash-on-seed-1")
 
 
 @pytest.mark.slow
-def test_ray_backend_runs_the_smoke_preset_like_the_local_run(tmp_path, smoke_sweep):
+def test_ray_backend_runs_the_cells_like_the_local_run(tmp_path, tiny_sweep):
     pytest.importorskip("ray")
     from socialview.benchmarks.overlap_sweep import run_sweep
 
-    _, local_out = smoke_sweep
-    local = json.loads((local_out / "sweep.json").read_text())
+    local = json.loads((tiny_sweep[1] / "sweep.json").read_text())
     distributed = run_sweep(
-        preset_config("smoke"), tmp_path / "ray", backend="ray", progress=False
+        SweepConfig.from_dict(TINY), tmp_path / "ray", backend="ray", progress=False
     )  # no address: a local Ray instance
-    assert distributed["failed"] == []
+    assert distributed["failed"] == [] and distributed["unreachable"] == [UNREACHABLE]
     _assert_same_rows(local["rows"], distributed["rows"])
 
 
@@ -232,11 +328,10 @@ def test_unreachable_ray_address_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.slow
-def test_parallel_jobs_match_the_sequential_run(tmp_path):
+def test_parallel_jobs_match_the_sequential_run(tmp_path, tiny_sweep):
     from socialview.benchmarks.overlap_sweep import run_sweep
 
-    config = SweepConfig.from_dict(TINY)
-    sequential = run_sweep(config, tmp_path / "one", progress=False)
-    parallel = run_sweep(config, tmp_path / "two", jobs=2, progress=False)
+    sequential = json.loads((tiny_sweep[1] / "sweep.json").read_text())
+    parallel = run_sweep(SweepConfig.from_dict(TINY), tmp_path / "two", jobs=2, progress=False)
     assert parallel["failed"] == []
     _assert_same_rows(sequential["rows"], parallel["rows"])

@@ -47,7 +47,13 @@ class EmergenceConfig:
     untrained encoder. Fractions that round to the same step are measured once."""
     overlap: float = 1.0
     """Target pixel overlap of the two cameras, in [0, 1] (the env's dial)."""
-    viewpoint_shift: float = 30.0
+    rig: str = "zoom"
+    """Camera rig ("zoom" or "slide", see ``docs/rigs.md``). The default zoom rig at
+    overlap 1 lets both cameras see the whole arena from any viewpoint shift: the
+    setting of the isometry goal."""
+    footprint: float | None = None
+    """Share of the arena floor one camera sees (slide rig only; None: the env's)."""
+    viewpoint_shift: float = 90.0
     """Degrees of azimuth between the two cameras, in [0, 90]."""
     image_size: int = 64
     """Square image side in pixels."""

@@ -91,7 +91,7 @@ def _record_once(
 
 
 def env_kwargs(config: SweepConfig, viewpoint_shift: float) -> dict[str, Any]:
-    """The rig keywords of ``SocialView-v0`` for this sweep at ``viewpoint_shift``."""
+    """The rig keywords of ``SocialView-v1`` for this sweep at ``viewpoint_shift``."""
     return {"viewpoint_shift": viewpoint_shift, "rig": config.rig, "footprint": config.footprint}
 
 

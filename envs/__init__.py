@@ -1,13 +1,14 @@
 """socialview.envs: the multi-camera MuJoCo world and its recorder.
 
-Importing this package registers ``SocialView-v0`` with Gymnasium::
+Importing this package registers ``SocialView-v1`` (and the first release,
+``SocialView-v0``) with Gymnasium::
 
     import gymnasium as gym
     import socialview.envs  # noqa: F401  (registers the env)
 
-    env = gym.make("SocialView-v0", num_cameras=2, overlap=0.4)  # rig="slide"
+    env = gym.make("SocialView-v1", num_cameras=2, overlap=0.4)  # rig="slide"
     low, high = socialview.envs.reachable_overlap(90)  # overlaps reachable at 90 degrees
-    # or, without the import: gym.make("socialview.envs:SocialView-v0")
+    # or, without the import: gym.make("socialview.envs:SocialView-v1")
 
 With no display and no ``MUJOCO_GL`` set, the package selects the headless EGL
 backend before MuJoCo is imported.
@@ -33,21 +34,27 @@ from socialview.envs.slide_rig import DEFAULT_FOOTPRINT  # noqa: E402
 from socialview.envs.social_view import SocialViewEnv, mosaic  # noqa: E402
 from socialview.envs.viewstrip import view_grid, view_strip  # noqa: E402
 
-ENV_ID = "SocialView-v0"
+ENV_ID = "SocialView-v1"
 MAX_EPISODE_STEPS = 200
+#: The first release's world: 50 ms steps and the zooming rig. Kept so that results
+#: made with it can be reproduced; v1 changed both defaults (see the env's version history).
+V0_KWARGS = {"frame_skip": 5, "rig": "zoom"}
 
-if ENV_ID not in gym.registry:
-    gym.register(
-        id=ENV_ID,
-        entry_point="socialview.envs.social_view:SocialViewEnv",
-        max_episode_steps=MAX_EPISODE_STEPS,
-    )
+for _env_id, _kwargs in ((ENV_ID, {}), ("SocialView-v0", V0_KWARGS)):
+    if _env_id not in gym.registry:
+        gym.register(
+            id=_env_id,
+            entry_point="socialview.envs.social_view:SocialViewEnv",
+            max_episode_steps=MAX_EPISODE_STEPS,
+            kwargs=dict(_kwargs),
+        )
 
 __all__ = [
     "DEFAULT_FOOTPRINT",
     "ENV_ID",
     "MAX_EPISODE_STEPS",
     "RIGS",
+    "V0_KWARGS",
     "Camera",
     "CameraPose",
     "Dataset",

@@ -132,9 +132,9 @@ def reachable_overlap(
     image_size: int | Sequence[int] = 64,
     num_objects: int = 3,
 ) -> tuple[float, float]:
-    """The (low, high) overlap ``SocialView-v0`` reaches at ``viewpoint_shift`` with this rig.
+    """The (low, high) overlap ``SocialView-v1`` reaches at ``viewpoint_shift`` with this rig.
 
-    ``gym.make("SocialView-v0", overlap=x, ...)`` with the same settings accepts
+    ``gym.make("SocialView-v1", overlap=x, ...)`` with the same settings accepts
     every ``x`` in ``[low - 0.02, high + 0.02]`` and raises ``ValueError``
     otherwise. The range is measured by rendering the two ends of the rig's
     travel (about a second on a CPU the first time) and cached for the process,

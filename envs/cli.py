@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     record = subparsers.add_parser(
         "record",
         help="roll out a policy and write a synchronized multi-view dataset",
-        description="Roll out a policy in SocialView-v0 and write a multi-view dataset.",
+        description="Roll out a policy in SocialView-v1 and write a multi-view dataset.",
     )
     record.add_argument("--out", required=True, type=Path, help="dataset folder to create")
     record.add_argument("--steps", type=int, default=5000, help="frames to record")

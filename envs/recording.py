@@ -69,7 +69,7 @@ def record_dataset(
     episode_steps: int = 200,
     progress: bool = True,
 ) -> Path:
-    """Roll out ``policy`` in SocialView-v0 and write a synchronized dataset to ``out``.
+    """Roll out ``policy`` in SocialView-v1 and write a synchronized dataset to ``out``.
 
     Parameters
     ----------
@@ -185,6 +185,8 @@ def _record_into(
         "footprint": env.footprint,
         "arena_share": env.arena_share.tolist(),
         "env_kwargs": _jsonable(dict(kwargs)),
+        "env_id": "SocialView-v1",
+        "frame_skip": env.frame_skip,
         "seed": seed,
         "episode_steps": episode_steps,
         "policy": getattr(policy, "__qualname__", repr(policy)),

@@ -46,7 +46,7 @@ FAR_DISTANCE = 4.2
 #: Span (metres) between the outermost look-at points at spread 1.
 LOOKAT_SPAN = {2: 1.2, 3: 1.5}
 DEFAULT_SPAN = 1.6
-#: The rigs ``SocialView-v0`` offers; the first is the default.
+#: The rigs ``SocialView-v1`` offers; the first is the default.
 RIGS = ("slide", "zoom")
 
 

@@ -1,4 +1,4 @@
-"""``SocialView-v0``: one MuJoCo world, several synchronized cameras, a pixel-overlap dial."""
+"""``SocialView-v1``: one MuJoCo world, several synchronized cameras, a pixel-overlap dial."""
 
 from __future__ import annotations
 
@@ -122,8 +122,12 @@ class SocialViewEnv(gym.Env):
         ``viewpoint_shift``, ``rig`` and ``footprint``.
     obs_modes : sequence of str, default ("rgb",)
         Any of ``"rgb"``, ``"depth"``, ``"segmentation"``.
-    frame_skip : int, default 5
-        Physics steps (10 ms each) per env step.
+    frame_skip : int, default 20
+        Physics steps (10 ms each) per env step. At 20 (200 ms) the pusher moves a
+        few pixels per step in a 64-px view of the arena and objects cross it within
+        an episode; at v0's 5 a step moved it ~0.65 px, so predicting the next frame
+        was nearly the identity and world models learned positions poorly (see
+        ``docs/agents-study.md``).
     render_mode : {"rgb_array", None}
         ``"rgb_array"`` makes :meth:`render` return a mosaic of all views.
     randomize : bool, default False
@@ -142,11 +146,13 @@ class SocialViewEnv(gym.Env):
 
     Version history:
 
-    * v0, first release: the zoom rig, ``viewpoint_shift`` in [0, 90].
-    * v0, issue 8 (same id): ``rig`` (slide by default; ``rig="zoom"`` gives
-      the first release's poses unchanged), ``footprint``, ``viewpoint_shift``
-      in [0, 180], unreachable overlaps raise ``ValueError``, ``info`` gains
-      ``arena_share`` and ``object_pixels``.
+    * v0, first release: the zoom rig, ``viewpoint_shift`` in [0, 90], 50 ms steps.
+      ``gym.make("SocialView-v0")`` still gives that world (``frame_skip=5``,
+      ``rig="zoom"``).
+    * v1: ``frame_skip`` 20 by default (200 ms steps); ``rig`` (slide by default;
+      ``rig="zoom"`` gives the first release's poses unchanged), ``footprint``,
+      ``viewpoint_shift`` in [0, 180], unreachable overlaps raise ``ValueError``,
+      ``info`` gains ``arena_share`` and ``object_pixels``.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
@@ -159,7 +165,7 @@ class SocialViewEnv(gym.Env):
         image_size: int | Sequence[int] = 64,
         cameras: Sequence | None = None,
         obs_modes: Sequence[str] = ("rgb",),
-        frame_skip: int = 5,
+        frame_skip: int = 20,
         render_mode: str | None = None,
         randomize: bool = False,
         num_objects: int = 3,

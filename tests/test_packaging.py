@@ -72,7 +72,7 @@ def test_wheel_installs_and_imports_outside_the_repo(tmp_path):
         """
         import socialview.envs, gymnasium as gym
         assert "site-packages" in socialview.envs.__file__, socialview.envs.__file__
-        env = gym.make("SocialView-v0", image_size=16)
+        env = gym.make("SocialView-v1", image_size=16)
         obs, info = env.reset(seed=0)
         env.close()
         import socialview.agents, socialview.alignment, socialview.benchmarks

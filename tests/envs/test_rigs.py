@@ -13,7 +13,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import socialview.envs  # noqa: F401  (registers SocialView-v0)
+import socialview.envs  # noqa: F401  (registers SocialView-v1)
 from socialview.benchmarks.cli import main
 from socialview.envs import SocialViewEnv, reachable_overlap
 from socialview.envs.ground_truth import pixels_from_segmentation
@@ -104,7 +104,7 @@ def test_unreachable_overlap_names_overlap_and_the_reachable_range():
     low, high = reachable_overlap(90.0, image_size=32)
     assert high < 0.9  # two cameras 90 degrees apart never see exactly the same floor
     with pytest.raises(ValueError) as caught:
-        gym.make("SocialView-v0", overlap=1.0, viewpoint_shift=90, image_size=32)
+        gym.make("SocialView-v1", overlap=1.0, viewpoint_shift=90, image_size=32)
     message = str(caught.value)
     assert "overlap=1.0 cannot be reached" in message
     assert "viewpoint_shift=90.0" in message
@@ -116,7 +116,7 @@ def test_reachable_overlap_agrees_with_what_make_accepts(rig):
     low, high = reachable_overlap(45.0, rig=rig, image_size=32)
     assert 0.0 <= low < high <= 1.0
     for target in (low, 0.5 * (low + high), high):
-        env = gym.make("SocialView-v0", rig=rig, overlap=target, viewpoint_shift=45, image_size=32)
+        env = gym.make("SocialView-v1", rig=rig, overlap=target, viewpoint_shift=45, image_size=32)
         try:
             assert abs(env.unwrapped.overlap - target) <= DIAL_TOLERANCE
         finally:
@@ -124,7 +124,7 @@ def test_reachable_overlap_agrees_with_what_make_accepts(rig):
     outside = [t for t in (low - REACH_TOLERANCE - 0.02, high + REACH_TOLERANCE + 0.02)]
     for target in [t for t in outside if 0.0 <= t <= 1.0]:
         with pytest.raises(ValueError, match=re.escape(f"overlap={target} cannot be reached")):
-            gym.make("SocialView-v0", rig=rig, overlap=target, viewpoint_shift=45, image_size=32)
+            gym.make("SocialView-v1", rig=rig, overlap=target, viewpoint_shift=45, image_size=32)
 
 
 def test_reachable_overlap_is_cached():

@@ -1,4 +1,4 @@
-"""SocialView-v0: registration, Gymnasium conformance, determinism, ground truth, errors."""
+"""SocialView-v1: registration, Gymnasium conformance, determinism, ground truth, errors."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ def env():
 
 
 def test_import_registers_env_with_time_limit():
-    spec = gym.spec("SocialView-v0")
+    spec = gym.spec("SocialView-v1")
     assert spec.max_episode_steps == socialview.envs.MAX_EPISODE_STEPS
-    environment = gym.make("SocialView-v0", **SMALL)
+    environment = gym.make("SocialView-v1", **SMALL)
     try:
         assert isinstance(environment.unwrapped, SocialViewEnv)
     finally:
@@ -31,7 +31,7 @@ def test_import_registers_env_with_time_limit():
 
 
 def test_make_by_module_prefixed_id():
-    environment = gym.make("socialview.envs:SocialView-v0", num_cameras=3, **SMALL)
+    environment = gym.make("socialview.envs:SocialView-v1", num_cameras=3, **SMALL)
     try:
         obs, _ = environment.reset(seed=0)
         assert sorted(obs) == ["cam0", "cam1", "cam2"]
@@ -232,7 +232,7 @@ def test_bad_action_is_rejected(env):
 @pytest.mark.parametrize("vector_cls", ["sync", "async"])
 def test_vector_envs(vector_cls):
     # A spawned worker has not imported socialview.envs: the module-prefixed id imports it.
-    make = [lambda: gym.make("socialview.envs:SocialView-v0", **SMALL) for _ in range(2)]
+    make = [lambda: gym.make("socialview.envs:SocialView-v1", **SMALL) for _ in range(2)]
     if vector_cls == "sync":
         vector = gym.vector.SyncVectorEnv(make)
     else:
@@ -246,3 +246,14 @@ def test_vector_envs(vector_cls):
         assert reward.shape == (2,)
     finally:
         vector.close()
+
+
+def test_v0_keeps_the_first_release_world():
+    v0 = gym.make("SocialView-v0", image_size=16)
+    v1 = gym.make("SocialView-v1", image_size=16)
+    try:
+        assert v0.unwrapped.frame_skip == 5 and v0.unwrapped.rig == "zoom"
+        assert v1.unwrapped.frame_skip == 20 and v1.unwrapped.rig == "slide"
+    finally:
+        v0.close()
+        v1.close()

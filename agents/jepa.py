@@ -57,7 +57,7 @@ class JEPAConfig(EncoderConfig):
     """Seeds this agent's own generator (initialisation); nothing global is touched."""
     action_dim: int = 2
     """Width of one action (the SocialView dataset has 2)."""
-    horizon: int = 1
+    horizon: int = 3
     """k: predict the target embedding of frame t+k."""
     rollout: bool = False
     """If True, apply a one-step predictor k times and score every intermediate step;
@@ -98,13 +98,13 @@ class JEPAConfig(EncoderConfig):
     correlated, so this spreads them over different objects)."""
     encode_with: str = "online"
     """Which encoder ``encode`` uses: "online" or "target" (the EMA one)."""
-    regularizer: str = "vicreg"
+    regularizer: str = "infonce"
     """What stops collapse: "vicreg" (variance + covariance terms, weights above),
     "sigreg" (sliced test against an isotropic Gaussian, LeJEPA/LeWorldModel),
     "infonce" (the prediction must pick its own future frame among the batch's others,
     Gaussian-kernel scores, so prediction error itself is contrastive; ``pred_weight``
     then weighs that term and ``pred_loss`` reports it)."""
-    target: str = "ema"
+    target: str = "online"
     """Where prediction targets come from: "ema" (EMA target encoder, no gradient) or
     "online" (the online encoder itself, gradients through both sides, no EMA)."""
     history: int = 1

@@ -58,7 +58,7 @@ __all__ = [
 
 #: Default quick budget: steps and batch size that the quick sweep trains each agent with
 #: (about 30 s per ``jepa`` agent at 64x64 on 2 free CPU cores).
-QUICK_STEPS = 600
+QUICK_STEPS = 800
 QUICK_BATCH_SIZE = 64
 
 CONFIG_NAME = "config.json"

@@ -39,27 +39,46 @@ __all__ = ["VARIANTS", "WORLD", "main", "run_variant"]
 #: (the setting of the isometry goal), many short episodes for honest probes.
 WORLD: dict[str, Any] = {
     "env": {"overlap": 1.0, "viewpoint_shift": 90.0, "image_size": 64, "num_cameras": 2,
-            "rig": "zoom"},
+            "rig": "zoom", "frame_skip": 5},
     "train_steps": 6000,
     "eval_steps": 4000,
     "episode_steps": 40,
 }
 
-CAPABLE = {"input_size": None, "depth": 3}
-INFONCE = {"regularizer": "infonce", "target": "online", "output_norm": True}
+#: The study began in the first release's world (frame_skip 5, the zoom rig) with the
+#: first release's agents; these spell those settings out, so every row below still
+#: means what it meant when it was measured, whatever today's defaults are.
+OLD_ENCODER = {"input_size": 32, "depth": 1, "width": 32, "output_norm": False}
+OLD_JEPA = {**OLD_ENCODER, "regularizer": "vicreg", "target": "ema", "horizon": 1}
+CAPABLE = {"input_size": None, "depth": 3, "width": 32, "output_norm": False}
+INFONCE = {"regularizer": "infonce", "target": "online", "output_norm": True, "horizon": 1}
+FAST_WORLD = {"frame_skip": 20}
 
 #: name -> {"agent", "config", "steps", "env" (overrides of WORLD["env"]), "note"}
 VARIANTS: dict[str, dict[str, Any]] = {
-    "supervised_default_enc": {"agent": "supervised", "config": {}, "steps": 1500,
+    # today's defaults (SocialView-v1's 200 ms steps, the default encoder and objective)
+    "default_jepa": {"agent": "jepa", "config": {}, "steps": 800, "env": FAST_WORLD,
+                     "note": "the default jepa (InfoNCE, 3 steps ahead), quick budget"},
+    "default_supervised": {"agent": "supervised", "config": {}, "steps": 800,
+                           "env": FAST_WORLD, "note": "ceiling of the default encoder"},
+    "default_random": {"agent": "random", "config": {}, "steps": 0, "env": FAST_WORLD,
+                       "note": "the default encoder, untrained"},
+    "default_pca": {"agent": "pca", "config": {}, "steps": 40, "env": FAST_WORLD,
+                    "note": "raw-pixel PCA"},
+    "default_jepa_3000": {"agent": "jepa", "config": {}, "steps": 3000, "env": FAST_WORLD,
+                          "note": "the default jepa, ~4x the quick budget"},
+    # the search, in the order it was run
+    "supervised_default_enc": {"agent": "supervised", "config": OLD_ENCODER, "steps": 1500,
                                "note": "ceiling of the old default encoder (32 px, 1 conv)"},
     "supervised_64px_3conv": {"agent": "supervised", "config": CAPABLE, "steps": 1500,
                               "note": "ceiling of the 64-px 3-conv encoder"},
     "random_64px_3conv": {"agent": "random", "config": CAPABLE, "steps": 0,
                           "note": "untrained control"},
     "pca": {"agent": "pca", "config": {}, "steps": 40, "note": "raw-pixel PCA control"},
-    "jepa_old_default": {"agent": "jepa", "config": {}, "steps": 1500,
+    "jepa_old_default": {"agent": "jepa", "config": OLD_JEPA, "steps": 1500,
                          "note": "the previous default jepa"},
-    "jepa_vicreg_64px_3conv": {"agent": "jepa", "config": CAPABLE, "steps": 1500,
+    "jepa_vicreg_64px_3conv": {"agent": "jepa", "config": {**OLD_JEPA, **CAPABLE},
+                               "steps": 1500,
                                "note": "the previous jepa objective on the capable encoder"},
     "jepa_infonce": {"agent": "jepa", "steps": 1500,
                      "config": {**CAPABLE, **INFONCE},
@@ -73,7 +92,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
                            "note": "+ 4-step rollout"},
     "jepa_sigreg_hist2": {"agent": "jepa", "steps": 1500,
                           "config": {**CAPABLE, "regularizer": "sigreg", "target": "online",
-                                     "history": 2},
+                                     "history": 2, "horizon": 1},
                           "note": "LeWorldModel-like: next-embedding MSE + SIGReg, no EMA"},
     "jepa_infonce_k8": {"agent": "jepa", "steps": 1500,
                         "config": {**CAPABLE, **INFONCE, "horizon": 8},
@@ -94,11 +113,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "supervised_64px_3conv_w16": {"agent": "supervised", "config": {**CAPABLE, "width": 16},
                                   "steps": 1500, "note": "ceiling of the width-16 encoder"},
     "jepa_vicreg_fs20": {"agent": "jepa", "steps": 1500, "env": {"frame_skip": 20},
-                         "config": CAPABLE,
+                         "config": {**OLD_JEPA, **CAPABLE},
                          "note": "previous objective, capable encoder, world 4x faster per step"},
     "jepa_sigreg_fs20": {"agent": "jepa", "steps": 1500, "env": {"frame_skip": 20},
                          "config": {**CAPABLE, "regularizer": "sigreg", "target": "online",
-                                    "history": 2},
+                                    "history": 2, "horizon": 1},
                          "note": "next-embedding MSE + SIGReg, no EMA, frame_skip 20"},
     "jepa_infonce_fs20_k3": {"agent": "jepa", "steps": 1500, "env": {"frame_skip": 20},
                              "config": {**CAPABLE, **INFONCE, "horizon": 3},

@@ -29,7 +29,7 @@ class SweepConfig:
     The defaults are the ``quick`` preset.
     """
 
-    overlaps: list[float] = field(default_factory=lambda: [0.25, 0.5, 0.7, 1.0])
+    overlaps: list[float] = field(default_factory=lambda: [0.25, 0.7, 1.0])
     """Target pixel overlaps of the two cameras, each in [0, 1]."""
     viewpoint_shifts: list[float] = field(default_factory=lambda: [0.0, 90.0])
     """Degrees of azimuth between the two cameras, each in [0, 180]: the second axis.
@@ -48,11 +48,11 @@ class SweepConfig:
     """Square image side in pixels."""
     latent_dim: int = 64
     """Latent width of every agent."""
-    dataset_steps: int = 2000
+    dataset_steps: int = 4000
     """Frames recorded for training the agents."""
-    eval_steps: int = 1600
+    eval_steps: int = 2400
     """Frames of a separately seeded recording used only for evaluation."""
-    train_steps: int = 600
+    train_steps: int = 800
     """Training steps of each learning agent (see ``agent_steps`` for exceptions)."""
     agent_steps: dict[str, int] = field(default_factory=dict)
     """Per-kind training steps overriding ``train_steps`` (defaults: random 0, pca 40)."""
@@ -60,7 +60,7 @@ class SweepConfig:
     """Per-kind extra keyword arguments for ``make_agent``."""
     batch_size: int = 64
     """Transitions per training step."""
-    episode_steps: int = 50
+    episode_steps: int = 24
     """Frames per recorded episode: short episodes give the held-out split many
     independent starts, so its labels and latents are not one long correlated run."""
     test_size: float = 0.25

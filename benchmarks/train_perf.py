@@ -10,9 +10,10 @@ then
    seed) on frames already in memory as one uint8 tensor: index, forward, loss,
    backward, AdamW, EMA, nothing else; the ratio of the two throughputs, measured
    in the same process, is the trainer's overhead;
-3. fits a ridge probe from latents to the objects' (x, y) positions on 4 of every
-   5 episodes and scores R2 on the 5th (held-out frames from held-out episodes),
-   for ``jepa``, the ``random`` control (same encoder untrained) and ``pca``.
+3. runs the sweep's state probe (:mod:`socialview.benchmarks.probes`: ridge and
+   k-NN from latents to the pusher's and objects' positions, last quarter of the
+   episodes held out) for ``jepa``, the ``random`` control (same encoder untrained)
+   and ``pca``.
 
 Usage::
 
@@ -37,70 +38,49 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
-from socialview.agents import embed, make_agent, open_camera_stream, train_agent
-from socialview.agents.jepa import covariance_loss, variance_loss
+from socialview.agents import embed, make_agent, open_camera_stream, train_agent, world_state
+from socialview.agents.base import Batch
 from socialview.agents.trainer import QUICK_BATCH_SIZE, QUICK_STEPS
+from socialview.benchmarks.probes import probe_summary
 
-__all__ = ["bare_loop_samples_per_s", "main", "probe_r2", "run_benchmark"]
+__all__ = ["bare_loop_samples_per_s", "main", "run_benchmark"]
 
 #: R2 the JEPA probe should reach (issue: "reaches R2 >= 0.8").
 TARGET_R2 = 0.8
-
-
-def probe_r2(latents: np.ndarray, targets: np.ndarray, episode: np.ndarray,
-             holdout_every: int = 5, alpha: float = 1.0) -> dict[str, Any]:
-    """Ridge probe ``latents -> targets`` scored on held-out episodes.
-
-    Episodes ``e`` with ``e % holdout_every == holdout_every - 1`` are held out, so
-    test frames are never neighbours of training frames. Latents are standardised
-    with training statistics; ``alpha`` is the ridge penalty on standardised
-    features. Returns the mean R2 over target columns and each column's R2.
-    """
-    test = (episode % holdout_every) == holdout_every - 1
-    zt, zv, yt, yv = latents[~test], latents[test], targets[~test], targets[test]
-    mu, sd = zt.mean(0), zt.std(0) + 1e-6
-    zt, zv = (zt - mu) / sd, (zv - mu) / sd
-    ym = yt.mean(0)
-    w = np.linalg.solve(zt.T @ zt + alpha * np.eye(zt.shape[1]), zt.T @ (yt - ym))
-    pred = zv @ w + ym
-    r2 = 1.0 - ((yv - pred) ** 2).sum(0) / ((yv - yv.mean(0)) ** 2).sum(0)
-    return {"mean": float(r2.mean()), "per_target": [float(x) for x in r2],
-            "train_frames": int((~test).sum()), "test_frames": int(test.sum())}
 
 
 def bare_loop_samples_per_s(dataset: Path, camera: str, config: dict[str, Any], steps: int,
                             batch_size: int, seed: int = 0) -> float:
     """Samples/s of a plain PyTorch loop over the JEPA networks, frames already in RAM.
 
-    Uses the networks and optimizer of a fresh ``jepa`` agent, but none of its or the
+    Uses a fresh ``jepa`` agent's networks, loss and optimizer, but none of the
     trainer's code paths: frames and actions are tensors in memory, batches are
-    indexed directly, the loss is written out inline.
+    indexed directly (no memory map, no metrics, no checkpoints, no FLOP counting),
+    and the target encoder is kept in step only as the agent's config asks.
     """
     agent = make_agent("jepa", **{**config, "seed": seed})
     stream = open_camera_stream(dataset, camera)
     frames = torch.from_numpy(np.array(stream.frames))  # full copy: the bare loop's advantage
     actions = torch.from_numpy(stream.actions)
-    starts = torch.from_numpy(stream.valid_starts(1))
-    enc, tgt, pred, opt = agent.encoder, agent.target_encoder, agent.predictor, agent.optimizer
-    cfg = agent.config
+    k = agent.horizon
+    starts = torch.from_numpy(stream.valid_starts(k))
+    offsets = torch.arange(k + 1)
+    enc, tgt, opt = agent.encoder, agent.target_encoder, agent.optimizer
     gen = torch.Generator().manual_seed(seed)
 
     def one_step() -> None:
         t = starts[torch.randint(len(starts), (batch_size,), generator=gen)]
-        z = enc(frames[t])
-        with torch.no_grad():
-            target = tgt(frames[t + 1])
-        loss = F.mse_loss(pred(z, actions[t]), target)
-        loss = loss + cfg.var_weight * variance_loss(z, cfg.var_target) \
-            + cfg.cov_weight * covariance_loss(z)
+        idx = t[:, None] + offsets
+        batch = Batch(obs=frames[t], action=actions[idx[:, :-1]], next_obs=frames[idx[:, 1:]])
+        loss = agent.losses(batch)["loss"]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         with torch.no_grad():
-            torch._foreach_lerp_(list(tgt.parameters()), list(enc.parameters()),
-                                 1.0 - cfg.ema_momentum)
+            if agent.config.target == "ema":
+                torch._foreach_lerp_(list(tgt.parameters()), list(enc.parameters()),
+                                     1.0 - agent.config.ema_momentum)
 
     one_step()  # warm-up, as the trainer's first (FLOP-counted) step is not timed either
     t0 = time.perf_counter()
@@ -177,22 +157,23 @@ def run_benchmark(quick: bool = False, out_dir: str | Path | None = None,
             "total_flops": train.total_flops,
             "final_metrics": train.final_metrics,
         }
-        # 3. probes: jepa vs the controls
-        episode = np.load(Path(dataset) / "episode.npy")
-        positions = np.load(Path(dataset) / "object_pos.npy")[:, :, :2]
-        targets = positions.reshape(len(positions), -1)
+        # 3. state probes (the sweep's): jepa vs the controls, on held-out episodes
+        state = world_state(dataset)
         random_agent = make_agent("random", seed=0)
         pca = make_agent("pca", seed=0)
         train_agent(pca, dataset, camera, steps=32, batch_size=64, seed=0, device="cpu",
                     progress=False)
         probes = {}
         for name, agent in (("jepa", jepa), ("random", random_agent), ("pca", pca)):
-            probes[name] = probe_r2(embed(agent, dataset, camera), targets, episode)
-        probes["target"] = "object_pos[:, k, :2] of every free object (all visible to cam0)"
+            summary = probe_summary(embed(agent, dataset, camera), state, camera)
+            probes[name] = {k: summary[k] for k in ("pooled_r2", "knn_pooled_r2",
+                                                    "objects_r2", "pusher_r2")}
+        probes["target"] = ("x/y of the pusher and every object, each on the frames where "
+                            "cam0 sees it; last quarter of the episodes held out")
         result["probe_r2"] = probes
         result["checks"] = {
-            "jepa_r2_at_least_0.8": probes["jepa"]["mean"] >= TARGET_R2,
-            "jepa_beats_random_by": probes["jepa"]["mean"] - probes["random"]["mean"],
+            "jepa_r2_at_least_0.8": probes["jepa"]["pooled_r2"] >= TARGET_R2,
+            "jepa_beats_random_by": probes["jepa"]["pooled_r2"] - probes["random"]["pooled_r2"],
             "throughput_ratio_at_least_0.8": result["throughput"]["ratio"] >= 0.8,
         }
         result["memory"] = {

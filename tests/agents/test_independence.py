@@ -26,7 +26,7 @@ def test_no_shared_storage_and_divergence(kind, synthetic_dataset):
     stream = open_camera_stream(synthetic_dataset, "cam0")
     gen = torch.Generator().manual_seed(0)
     for _ in range(3):  # same batches for both: only their own state differs
-        batch = stream.sample(8, gen)
+        batch = stream.sample(8, gen, getattr(a, "horizon", 1))
         a.train_step(batch)
         b.train_step(batch)
     assert _storages(a).isdisjoint(_storages(b))
@@ -49,6 +49,6 @@ def test_training_one_agent_leaves_the_other_alone(synthetic_dataset):
     stream = open_camera_stream(synthetic_dataset, "cam0")
     frames = stream.frames[:4]
     z_b = b.encode(frames)
-    a.train_step(stream.sample(8, torch.Generator().manual_seed(0)))
+    a.train_step(stream.sample(8, torch.Generator().manual_seed(0), a.horizon))
     torch.testing.assert_close(b.encode(frames), z_b, rtol=0, atol=0)
     assert not torch.equal(a.encode(frames), z_b)

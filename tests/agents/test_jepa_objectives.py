@@ -40,7 +40,7 @@ def test_sigreg_gradient_pushes_collapsed_latents_apart():
     "config",
     [
         {"regularizer": "infonce", "target": "online", "output_norm": True, "horizon": 4},
-        {"regularizer": "sigreg", "target": "online", "history": 2},
+        {"regularizer": "sigreg", "target": "online", "history": 2, "horizon": 1},
         {"regularizer": "vicreg", "history": 3, "horizon": 2, "rollout": True},
     ],
 )
@@ -60,7 +60,7 @@ def test_online_targets_keep_the_target_copy_in_step(synthetic_dataset):
     agent = make_agent("jepa", seed=0, latent_dim=8, width=8, target="online",
                        regularizer="sigreg")
     stream = open_camera_stream(synthetic_dataset, "cam0")
-    agent.train_step(stream.sample(16, torch.Generator().manual_seed(0), 1))
+    agent.train_step(stream.sample(16, torch.Generator().manual_seed(0), agent.horizon))
     for a, b in zip(agent.encoder.state_dict().values(),
                     agent.target_encoder.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
@@ -72,7 +72,7 @@ def test_output_norm_uses_running_statistics_at_encode_time(synthetic_dataset):
     stream = open_camera_stream(synthetic_dataset, "cam0")
     gen = torch.Generator().manual_seed(0)
     for _ in range(3):
-        agent.train_step(stream.sample(16, gen, 1))
+        agent.train_step(stream.sample(16, gen, agent.horizon))
     norm = agent.encoder.out_norm
     assert norm.num_batches_tracked == 3  # one batch-norm pass per step (context and target)
     frames = torch.from_numpy(np.asarray(stream.frames[:10]))

@@ -85,7 +85,7 @@ def test_random_never_changes(synthetic_dataset):
     agent = make_agent("random", seed=0)
     frames = _batch(synthetic_dataset).obs
     before = agent.encode(frames)
-    agent.train_step(_batch(synthetic_dataset, seed=1))
+    agent.train_step(_batch(synthetic_dataset, getattr(agent, "horizon", 1), seed=1))
     torch.testing.assert_close(agent.encode(frames), before, rtol=0, atol=0)
 
 
@@ -102,13 +102,14 @@ def test_pca_recovers_pixel_principal_components(synthetic_dataset):
 
 
 def test_jepa_reports_collapse_metrics(synthetic_dataset):
-    agent = make_agent("jepa", seed=0)
+    agent = make_agent("jepa", seed=0, regularizer="vicreg", horizon=1)
     m = agent.train_step(_batch(synthetic_dataset, n=16))
     assert {"emb_std", "eff_rank", "pred_loss", "var_loss", "cov_loss"} <= set(m)
     assert 1.0 <= m["eff_rank"] <= 16.0
-    off = make_agent("jepa", seed=0, anti_collapse=False)
+    off = make_agent("jepa", seed=0, anti_collapse=False, horizon=1)
     m_off = off.train_step(_batch(synthetic_dataset, n=16))
     assert "var_loss" not in m_off and m_off["loss"] == pytest.approx(m_off["pred_loss"])
+    assert m_off["pred_loss"] == pytest.approx(m_off["pred_mse"])  # no contrastive term
 
 
 def test_jepa_momentum_schedule():

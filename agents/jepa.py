@@ -1,22 +1,32 @@
 """``jepa``: an action-conditioned world model trained in latent space.
 
-The online encoder maps frame ``t`` to ``z_t``; a predictor maps ``(z_t, a_t..)``
-to the *target* encoder's embedding of frame ``t+k``. The target encoder is an
-exponential moving average (EMA) of the online one, with a momentum that rises
-from ``ema_momentum`` to ``ema_momentum_end`` along a cosine schedule. Nothing in
-this loss stops the trivial solution "every frame maps to the same vector"; the
-VICReg-style variance and covariance terms do (switch them off with
-``anti_collapse=False`` to watch the collapse happen in ``emb_std`` and
-``eff_rank``, which every step reports).
+The online encoder maps frame ``t`` (and, with ``history`` > 1, the frames before
+it) to latents; a predictor maps them and the actions that follow to the latent
+of frame ``t+k``. Nothing in a prediction loss alone stops the trivial solution
+"every frame maps to the same vector"; the ``regularizer`` does:
 
-Defaults (the quick budget: 600 steps of 64 transitions, ``QUICK_STEPS``): frames
-are area-resized 64 -> 32, one stride-2 conv (width 32, GroupNorm, GELU) gives a
-16x16 map that is pooled to 4x4 and read by a linear layer into the 64-d latent
-(``head="flatten"``). The alternative ``head="keypoints"`` (spatial-softmax
-keypoints, with VICReg terms on the keypoint coordinates too) lost one object's
-position on some seeds. Measured with ``benchmarks/train_perf.py`` (64x64, 2 CPU
-threads, idle machine): ~10 s per agent, probe R2 to object positions ~0.85
-against ~0.62 for ``random`` (the same encoder, untrained).
+* ``"infonce"`` (default): the prediction must pick its own future frame's latent
+  among the batch's others, with Gaussian-kernel scores. Targets come from the
+  online encoder itself (``target="online"``, no EMA) and the latent is
+  batch-normalised (``output_norm``), so its scale cannot run away.
+* ``"vicreg"``: variance and covariance terms on the latent; the classic set-up
+  pairs it with an EMA target encoder (``target="ema"``), whose momentum rises from
+  ``ema_momentum`` to ``ema_momentum_end`` along a cosine schedule.
+* ``"sigreg"``: LeJEPA's sliced test against an isotropic Gaussian.
+
+Switch the regulariser off with ``anti_collapse=False`` to watch a collapse in
+``emb_std`` and ``eff_rank``, which every step reports.
+
+Defaults, and why (``docs/agents-study.md`` has the search, one row per variant):
+the encoder reads the full 64-px frame with three stride-2 convs (width 16), which
+trained *with* labels reads held-out positions at R² 0.98; the target is 3 steps
+ahead (0.6 s of SocialView-v1's world, where the pusher moves a few pixels per
+step). Predicting one step ahead, where the next frame is nearly the same image,
+let every objective tried learn codes that tell frames apart without knowing where
+anything is (state probe 0.34 with InfoNCE; the first release's VICReg default read
+the pusher at -0.03). At the quick budget (800 steps of 64 transitions) the default
+reads the pusher's and objects' positions at held-out R² 0.88-0.91 (3 seeds), the
+untrained encoder at 0.15-0.20.
 """
 
 from __future__ import annotations
@@ -58,7 +68,8 @@ class JEPAConfig(EncoderConfig):
     action_dim: int = 2
     """Width of one action (the SocialView dataset has 2)."""
     horizon: int = 3
-    """k: predict the target embedding of frame t+k."""
+    """k: predict the target embedding of frame t+k (3: 0.6 s of SocialView-v1's world).
+    One step ahead, every objective tried learned no positions (docs/agents-study.md)."""
     rollout: bool = False
     """If True, apply a one-step predictor k times and score every intermediate step;
     if False, one predictor call sees all k actions and predicts z_{t+k} directly."""

@@ -215,9 +215,9 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
 
 def table(rows: Sequence[dict[str, Any]]) -> str:
     """Markdown table of study rows (means over the two cameras; seeds as separate rows)."""
-    lines = ["| variant | seed | steps | probe ridge (objects / pusher) | probe k-NN | "
-             "orth R² | linear R² | s/agent | note |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| variant | frame skip | seed | steps | cameras | probe ridge (objects / pusher) "
+             "| probe k-NN | orth R² | linear R² | s/agent | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         probes = row["probe"].values()
         maps = row["map_r2"] or {}
@@ -225,11 +225,15 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
         def mean(key, probes=probes):
             return float(np.mean([p[key] for p in probes]))
 
+        def fmt(value):
+            return "–" if value is None else f"{value:.2f}"
+
         lines.append(
-            f"| `{row['variant']}` | {row['seed']} | {row['spec']['steps']} | "
+            f"| `{row['variant']}` | {row['world']['env'].get('frame_skip', 5)} | {row['seed']} | "
+            f"{row['spec']['steps']} | {len(row['probe'])} | "
             f"{mean('pooled_r2'):.2f} ({mean('objects_r2'):.2f} / {mean('pusher_r2'):.2f}) | "
-            f"{mean('knn_pooled_r2'):.2f} | {maps.get('orthogonal', float('nan')):.2f} | "
-            f"{maps.get('linear', float('nan')):.2f} | {row['seconds_per_agent']:.0f} | "
+            f"{mean('knn_pooled_r2'):.2f} | {fmt(maps.get('orthogonal'))} | "
+            f"{fmt(maps.get('linear'))} | {row['seconds_per_agent']:.0f} | "
             f"{row['spec'].get('note', '')} |")
     return "\n".join(lines)
 

@@ -59,11 +59,11 @@ class EmergenceConfig:
     """Square image side in pixels."""
     latent_dim: int = 64
     """Latent width of every agent."""
-    dataset_steps: int = 2000
+    dataset_steps: int = 4000
     """Frames recorded for training the agents."""
-    eval_steps: int = 2000
+    eval_steps: int = 2400
     """Frames of a separately seeded recording used only for evaluation (probes, maps)."""
-    episode_steps: int = 20
+    episode_steps: int = 24
     """Frames per recorded episode. The state probe wants many held-out episodes
     (100 or more in all), so they are shorter than the sweep's."""
     train_steps: int = 5 * QUICK_STEPS

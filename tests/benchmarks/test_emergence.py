@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
+from socialview.agents import QUICK_STEPS
 from socialview.benchmarks.cli import main
 from socialview.benchmarks.emergence_config import EmergenceConfig, preset_config
 from socialview.benchmarks.emergence_report import CSV_COLUMNS
@@ -113,7 +114,7 @@ def test_checkpoints_are_distinct_rounded_fractions():
     assert config.checkpoints("jepa") == [0, 10, 30, 100, 300, 1000]
     assert config.checkpoints("pca") == [0, 1, 3]
     assert config.checkpoints("random") == [0]
-    assert preset_config("quick").train_steps == 5 * 600  # five times the quick budget
+    assert preset_config("quick").train_steps == 5 * QUICK_STEPS  # five times the quick budget
     assert EmergenceConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
 
 

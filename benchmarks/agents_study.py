@@ -67,6 +67,20 @@ VARIANTS: dict[str, dict[str, Any]] = {
                     "note": "raw-pixel PCA"},
     "default_jepa_3000": {"agent": "jepa", "config": {}, "steps": 3000, "env": FAST_WORLD,
                           "note": "the default jepa, ~4x the quick budget"},
+    # a narrower latent: whitening 64 dims for an ~8-d world fills the spare dims with
+    # view-specific detail that no map between cameras can carry
+    "default_jepa_z16": {"agent": "jepa", "config": {"latent_dim": 16}, "steps": 800,
+                         "env": FAST_WORLD, "note": "the default jepa with a 16-d latent"},
+    "default_jepa_z8": {"agent": "jepa", "config": {"latent_dim": 8}, "steps": 800,
+                        "env": FAST_WORLD, "note": "the default jepa with an 8-d latent"},
+    "default_supervised_z16": {"agent": "supervised", "config": {"latent_dim": 16},
+                               "steps": 800, "env": FAST_WORLD,
+                               "note": "ceiling of the default encoder, 16-d latent"},
+    "default_jepa_z16_1500": {"agent": "jepa", "config": {"latent_dim": 16}, "steps": 1500,
+                              "env": FAST_WORLD, "note": "16-d latent, 1,500 steps"},
+    "jepa_w32_z16": {"agent": "jepa", "config": {"latent_dim": 16, "width": 32},
+                     "steps": 1500, "env": FAST_WORLD,
+                     "note": "16-d latent, conv width 32, 1,500 steps"},
     # the search, in the order it was run
     "supervised_default_enc": {"agent": "supervised", "config": OLD_ENCODER, "steps": 1500,
                                "note": "ceiling of the old default encoder (32 px, 1 conv)"},

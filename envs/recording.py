@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from socialview.envs.labels import compute_labels
 from socialview.envs.overlap import neighbour_overlap
 from socialview.envs.social_view import SocialViewEnv, mosaic
 
@@ -170,6 +171,13 @@ def _record_into(
             frame_in_episode = episode_steps
     for array in arrays.values():
         array.flush()
+    labels = compute_labels(arrays["object_pos"], arrays["agent_pos"], arrays["episode"])
+    for name, values in labels.items():
+        arrays[f"label_{name}"] = np.lib.format.open_memmap(
+            folder / f"label_{name}.npy", "w+", np.int64, values.shape
+        )
+        arrays[f"label_{name}"][:] = values
+        arrays[f"label_{name}"].flush()
     matrix = np.mean(overlaps, axis=0)
     meta = {
         "format_version": FORMAT_VERSION,

@@ -18,6 +18,7 @@ from socialview.envs.ground_truth import (
     arena_share,
     pixels_from_segmentation,
 )
+from socialview.envs.labels import current_labels
 from socialview.envs.overlap import neighbour_overlap, overlap_matrix
 from socialview.envs.rig import RigSolution
 from socialview.envs.scene import (
@@ -102,7 +103,11 @@ class SocialViewEnv(gym.Env):
     from the segmentation image when ``obs_modes`` renders it, otherwise by
     casting rays through the pixel centres around each object (the same
     first-hit test as the segmentation render, within ~0.4 px per object, at a
-    fraction of a render's cost).
+    fraction of a render's cost). ``label_<name>`` for each task label that
+    depends on the current frame only (``label_quadrant``,
+    ``label_nearest_object``, ``label_object0_grid``, ``label_pusher_grid``; see
+    :mod:`socialview.envs.labels`; labels that look ahead exist only in
+    recordings).
 
     Parameters
     ----------
@@ -152,7 +157,8 @@ class SocialViewEnv(gym.Env):
     * v1: ``frame_skip`` 20 by default (200 ms steps); ``rig`` (slide by default;
       ``rig="zoom"`` gives the first release's poses unchanged), ``footprint``,
       ``viewpoint_shift`` in [0, 180], unreachable overlaps raise ``ValueError``,
-      ``info`` gains ``arena_share`` and ``object_pixels``.
+      ``info`` gains ``arena_share`` and ``object_pixels``; later, the task labels
+      ``label_*`` (additions to ``info`` only: the world is unchanged).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
@@ -430,6 +436,7 @@ class SocialViewEnv(gym.Env):
             "distance_to_goal": distance,
             "arena_share": self.arena_share.copy(),
             "object_pixels": self._object_pixels(obs),
+            **current_labels(positions, self.data.xpos[self._pusher_body]),
         }
 
     def _object_pixels(self, obs: dict[str, np.ndarray]) -> np.ndarray:

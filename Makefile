@@ -10,7 +10,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
-SWEEP_ARGS ?= --preset quick --out results/quick
+SWEEP_ARGS ?= --preset quick --jobs 2 --threads-per-cell 1 --out results/quick
 BIN := $(VENV)/bin
 export MUJOCO_GL ?= egl
 export PYOPENGL_PLATFORM ?= egl

@@ -13,7 +13,7 @@ encoder), measure on the evaluation recording's held-out episodes:
   on the frames where each body is visible to that camera);
 * alignment of the two cameras' latents, exactly as the sweep measures it
   (orthogonal and linear held-out map R², linear CKA, mutual k-NN, zero-shot
-  transfer of the quadrant label).
+  transfer of the default task label, every label under ``transfer["labels"]``).
 
 Each (agent, seed, checkpoint) measurement is a JSON file written atomically and
 reused; each camera's latents at a checkpoint are cached beside it; training
@@ -54,7 +54,8 @@ from socialview.benchmarks.emergence_config import PRESETS, EmergenceConfig
 __all__ = ["OVERRIDE_FLAGS", "RESULT_VERSION", "main", "measure_checkpoint", "run_emergence"]
 
 #: Version of a measurement file; files of another version are measured again.
-RESULT_VERSION = 1
+#: 2: transfer of every task label; the default label is ``pusher_grid`` (was quadrant).
+RESULT_VERSION = 2
 #: Settings that have their own command-line flag (``--train-steps`` for ``train_steps``).
 OVERRIDE_FLAGS = (
     "agents",

@@ -26,7 +26,9 @@ from socialview.benchmarks.sweep_config import SweepConfig
 CAMERAS = ("cam0", "cam1")
 #: 2: state probes per agent and camera, the ``pixels`` reference, reference flags.
 #: 3: cells keyed by (overlap, viewpoint shift, seed); ``viewpoint_shift`` in the result.
-RESULT_VERSION = 3
+#: 4: transfer for every task label (``transfer["labels"]``); the default label is
+#:    ``pusher_grid`` (was the quadrant of object 0).
+RESULT_VERSION = 4
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"
 #: Side the raw frames are area-downsampled to for the ``pixels`` reference: 8x8x3 = 192
@@ -201,7 +203,15 @@ def raw_pixels(evaluation: Path, camera: str, side: int = PIXELS_SIDE) -> np.nda
 
 
 def _measure(config: SweepConfig, latents: dict[str, np.ndarray], evaluation: Path, seed: int):
-    from socialview.alignment import compare, transfer_probe
+    """Alignment metrics and zero-shot transfer between the two cameras' latents.
+
+    Transfer is measured for every task label (:mod:`socialview.envs.labels`); the
+    returned transfer dict is the default label's result (``label`` names it), with
+    every label's result under ``labels`` (None, with the reason in
+    ``label_errors``, where a label cannot be probed in this cell, e.g. one class
+    only among the fitting frames).
+    """
+    from socialview.alignment import compare
     from socialview.envs import load_dataset
 
     dataset = load_dataset(evaluation)
@@ -218,11 +228,34 @@ def _measure(config: SweepConfig, latents: dict[str, np.ndarray], evaluation: Pa
         n_map_permutations=config.n_map_permutations,
         n_bootstrap=config.n_bootstrap,
     )
-    labels = np.asarray(dataset.array("quadrant"))
-    transfer = transfer_probe(
-        a[:split], b[:split], labels[:split], a[split:], b[split:], labels[split:]
-    )
-    return comparison.to_dict(), transfer.to_dict()
+    return comparison.to_dict(), transfer_every_label(a, b, dataset, split)
+
+
+def transfer_every_label(a: np.ndarray, b: np.ndarray, dataset: Any, split: int) -> dict:
+    """Zero-shot transfer (A's probe on B's latents through the map) for every task label.
+
+    Rows before ``split`` fit the map and the probe, the rest score them; frames
+    where a label is undefined (``-1``) are left out of both for that label.
+    """
+    from socialview.alignment import transfer_probe
+    from socialview.envs.labels import DEFAULT_LABEL, LABELS, dataset_labels
+
+    results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    fit = np.arange(len(a)) < split
+    for name in LABELS:
+        labels = dataset_labels(dataset, name)
+        fit_rows, test_rows = fit & (labels >= 0), ~fit & (labels >= 0)
+        try:
+            results[name] = transfer_probe(a[fit_rows], b[fit_rows], labels[fit_rows],
+                                           a[test_rows], b[test_rows], labels[test_rows]).to_dict()
+        except ValueError as error:
+            results[name], errors[name] = None, str(error)
+    default = results[DEFAULT_LABEL]
+    if default is None:
+        raise ValueError(f"transfer of the default label {DEFAULT_LABEL!r} failed: "
+                         f"{errors[DEFAULT_LABEL]}")
+    return {**default, "label": DEFAULT_LABEL, "labels": results, "label_errors": errors}
 
 
 def _state_probes(latents: dict[str, np.ndarray], state: Any, test_size: float) -> dict:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from socialview.benchmarks.sweep_report import CHART_METRICS, CONTROLS, METRIC_RANGE, PIXELS
+from socialview.envs.labels import DEFAULT_LABEL
 
 __all__ = ["PANELS", "draw_all", "draw_charts", "draw_heatmaps", "draw_latent_vs_pixels"]
 
@@ -35,7 +36,7 @@ SHORT_TITLES = {
     "r2_linear": "linear-map R²",
     "linear_cka": "linear CKA",
     "mutual_knn": "mutual k-NN",
-    "transfer_accuracy": "transfer accuracy",
+    "transfer_accuracy": f"transfer accuracy ({DEFAULT_LABEL.replace('_', ' ')})",
 }
 #: Fixed colour scales, so heat maps of different sweeps read alike; R² below -1
 #: (far worse than predicting the mean) saturates at the bottom colour.

@@ -18,13 +18,15 @@ from typing import Any
 
 import numpy as np
 
+from socialview.envs.labels import DEFAULT_LABEL
+
 #: Charted metrics: (row name, axis title).
 CHART_METRICS = (
     ("r2_orthogonal", "held-out R² (orthogonal map)"),
     ("r2_linear", "held-out R² (linear map)"),
     ("linear_cka", "linear CKA"),
     ("mutual_knn", "mutual k-NN"),
-    ("transfer_accuracy", "zero-shot transfer accuracy"),
+    ("transfer_accuracy", f"zero-shot transfer ({DEFAULT_LABEL.replace('_', ' ')})"),
 )
 #: Bands are clipped to the range a metric can take (R² has no lower bound).
 METRIC_RANGE = {
@@ -120,6 +122,19 @@ def cell_rows(cell: dict[str, Any]) -> list[dict[str, Any]]:
                     "p_value": None,
                 }
             )
+        rows += _label_transfer_rows(common, agent, result["transfer"])
+    return rows
+
+
+def _label_transfer_rows(common: dict[str, Any], agent: str, transfer: dict) -> list[dict]:
+    """``transfer_accuracy_<label>`` rows (null: that label's chance) for every task label."""
+    rows = []
+    for label, outcome in transfer.get("labels", {}).items():
+        rows.append({**common, "agent": agent, "metric": f"transfer_accuracy_{label}",
+                     "value": None if outcome is None else outcome["transfer_accuracy"],
+                     "ci_low": None, "ci_high": None,
+                     "null_mean": None if outcome is None else outcome["chance"],
+                     "p_value": None})
     return rows
 
 

@@ -14,6 +14,7 @@ from socialview.benchmarks.cli import main
 from socialview.benchmarks.sweep_cell import PIXELS, cell_id, derived_seed, heldout_split
 from socialview.benchmarks.sweep_config import PRESETS, SweepConfig, preset_config
 from socialview.benchmarks.sweep_report import CSV_COLUMNS, TRANSFER_METRICS
+from socialview.envs.labels import DEFAULT_LABEL, LABELS
 
 #: Slide rig at shift 90 (reachable ~[0.23, 0.72]): two cells that run, at the smoke
 #: preset's sizes (a few seconds each), and one the rig cannot reach.
@@ -98,6 +99,11 @@ def test_smoke_preset_end_to_end(smoke_sweep):
     metrics = {row["metric"] for row in rows}
     assert {"r2_orthogonal", "r2_linear", "linear_cka", "mutual_knn"} <= metrics
     assert set(TRANSFER_METRICS) <= metrics
+    assert {f"transfer_accuracy_{label}" for label in LABELS} <= metrics  # every task label
+    cell = json.loads(next((out / "cells").glob("*.json")).read_text())
+    transfer = cell["agents"]["random"]["transfer"]
+    assert transfer["label"] == DEFAULT_LABEL
+    assert transfer["transfer_accuracy"] == transfer["labels"][DEFAULT_LABEL]["transfer_accuracy"]
     probes = {"state_probe_r2", "state_probe_r2_cam0", "state_probe_r2_cam1",
               "state_probe_knn_r2", "state_probe_pusher_r2", "state_probe_objects_r2"}
     assert probes <= metrics

@@ -11,14 +11,27 @@ has spent:
      through a map re-fitted with :func:`socialview.alignment.fit_map` (orthogonal by
      default), then trains as usual.
 
-Accuracy is a linear probe (:class:`socialview.alignment.LogisticProbe`) reading
-the arena quadrant of object 0 from camera-B latents of a separate evaluation
-recording (another seed), fitted on its first episodes and scored on its last
-episodes: whole held-out episodes, never randomly split consecutive frames, which
-would leak. The headline is the FLOPs ratio at a target accuracy (85% by
-default): FLOPs of path (ii) when it first reaches the target over those of
-path (i), linearly interpolated between evaluation points. The Social-JEPA paper
-reports 0.28x; this module reports what it measures, including "never reached".
+Accuracy is a linear probe (:class:`socialview.alignment.LogisticProbe`) reading a
+task label (``label``, default :data:`socialview.envs.labels.DEFAULT_LABEL`; any
+name in :data:`~socialview.envs.labels.LABELS`, ``quadrant`` included) from
+camera-B latents of a separate evaluation recording (another seed), fitted on its
+first episodes and scored on its last episodes: whole held-out episodes, never
+randomly split consecutive frames, which would leak; frames where the label is
+undefined (-1, e.g. ``contact_soon`` at an episode's end) are dropped from both.
+The headline is the FLOPs ratio: FLOPs of path (ii) when it first reaches an
+accuracy over those of path (i), linearly interpolated between evaluation points,
+read at an absolute target (85% by default) and at a relative level
+(``relative_fraction`` x the seed's best scratch accuracy, which the scratch
+path reaches by construction). The Social-JEPA paper reports 0.28x at 85%; this
+module reports what it measures, including "never reached".
+
+Every seed in ``seeds`` is a whole independent run (recordings, A, B, B') in
+``out/seed<N>/`` with its own ``result.json``; a rerun reuses finished seeds
+whose config matches, so a killed run resumes and an added seed costs only
+itself. ``migration.json`` (format 2) holds the per-seed results under ``seeds``
+and, under ``summary``, each ratio's mean over the seeds that reached its level
+with a Student t interval and how many did (n of N); ``migration.csv`` holds
+every curve point.
 
 FLOP accounting (also written into ``migration.json``, key ``accounting``):
 :class:`torch.utils.flop_counter.FlopCounterMode` counts matmul/convolution FLOPs
@@ -29,16 +42,22 @@ Examples
 --------
 >>> from socialview.benchmarks.migration import PRESETS, run_migration  # doctest: +SKIP
 >>> result = run_migration(PRESETS["smoke"], "results/migration-smoke")  # doctest: +SKIP
->>> result["ratios"]["ratio_at_target"]                                 # doctest: +SKIP
+>>> result["summary"]["ratio_at_relative_level"]["mean"]                # doctest: +SKIP
+
+On the command line: ``socialview migrate --preset quick --seeds 0 1 2 --label quadrant``.
 
 The code is split by job, and this module is the public entry: the command line
 and a re-export of every public name, so ``socialview.benchmarks.migration`` is
 the one place to import from.
 
 - :mod:`~socialview.benchmarks.migration_config`: :class:`MigrationConfig`, presets, files.
+- :mod:`~socialview.benchmarks.migration_data`: recordings, the label's probe split,
+  raw-pixel features.
 - :mod:`~socialview.benchmarks.migration_distill`: :func:`distill_through_map`.
 - :mod:`~socialview.benchmarks.migration_curves`: FLOPs to a level, ratios, accounting,
   and ratios from ``(flops, accuracy)`` curves summarised over seeds.
+- :mod:`~socialview.benchmarks.migration_summary`: the summary over seeds, the CSV,
+  reading format 1 results.
 - :mod:`~socialview.benchmarks.migration_report`: the chart and the printed summary.
 - :mod:`~socialview.benchmarks.migration_run`: :func:`run_migration`, which drives them.
 """
@@ -78,6 +97,7 @@ from .migration_curves import (
 from .migration_distill import DistillResult, distill_through_map
 from .migration_report import summary_lines
 from .migration_run import run_migration
+from .migration_summary import csv_text, summarise_seeds, upgrade_result
 
 __all__ = [
     "ACCOUNTING",
@@ -89,6 +109,7 @@ __all__ = [
     "MigrationConfig",
     "RatioSummary",
     "config_from_args",
+    "csv_text",
     "distill_through_map",
     "flops_ratio_at_target",
     "flops_to_reach",
@@ -98,6 +119,9 @@ __all__ = [
     "relative_target",
     "run_migration",
     "summarise_ratios",
+    "summarise_seeds",
+    "summary_lines",
+    "upgrade_result",
 ]
 
 
@@ -122,7 +146,7 @@ def _field_docs() -> dict[str, str]:
 
 
 def _parser_for(tp: Any) -> Any:
-    """argparse ``type=`` callable for a field annotation."""
+    """argparse ``type=`` callable for a field annotation (for ``list[X]``: one item's)."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -136,7 +160,14 @@ def _parser_for(tp: Any) -> Any:
         return json.loads
     if tp is bool:
         return lambda text: text.lower() in ("1", "true", "yes", "on")
+    if origin is list:
+        return _parser_for(typing.get_args(tp)[0])
     return tp
+
+
+def _nargs_for(tp: Any) -> dict[str, Any]:
+    """``nargs="+"`` for a list field (``--seeds 0 1 2``), nothing for a scalar one."""
+    return {"nargs": "+"} if typing.get_origin(tp) is list else {}
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -147,8 +178,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description=(
             "Train a new agent for camera B from scratch and, separately, distilled from an "
             "existing agent A through the fitted latent map; report probe accuracy against "
-            "cumulative FLOPs for both and the FLOPs ratio at a target accuracy. Writes "
-            "migration.json, migration.png and migration.svg to --out."),
+            "cumulative FLOPs for both and the FLOPs ratios at a target accuracy and at a "
+            "level relative to the scratch path, for every seed and summarised over seeds. "
+            "Writes seed<N>/ folders, migration.json, migration.csv, migration.png and "
+            "migration.svg to --out; a rerun reuses finished seeds."),
     )
     parser.add_argument("--preset", default="quick",
                         help=f"starting configuration: {', '.join(PRESETS)} (default quick)")
@@ -164,7 +197,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     for f in dataclasses.fields(MigrationConfig):
         group.add_argument(f"--{f.name.replace('_', '-')}", dest=f"override_{f.name}",
                            type=_parser_for(hints[f.name]), default=argparse.SUPPRESS,
-                           metavar=f.name.upper(), help=docs.get(f.name))
+                           metavar=f.name.upper(), help=docs.get(f.name),
+                           **_nargs_for(hints[f.name]))
     parser.set_defaults(func=_main)
     return parser
 

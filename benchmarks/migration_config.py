@@ -7,6 +7,7 @@ re-exports every public name.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import os
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from socialview.envs.labels import DEFAULT_LABEL, LABELS
 
 __all__ = [
     "DISTILL_MAP_KINDS",
@@ -50,8 +53,8 @@ class MigrationConfig:
     on the first episodes and scored on the last ones."""
     episode_steps: int = 50
     """Frames per episode in both recordings. The probe split is by whole episodes and
-    object 0 stays in one quadrant for long stretches, so short episodes (many
-    independent starts) make the held-out accuracy far less noisy."""
+    a label such as object 0's quadrant stays the same for long stretches, so short
+    episodes (many independent starts) make the held-out accuracy far less noisy."""
     image_size: int = 64
     """Side of the recorded frames in pixels."""
     agent: str = "jepa"
@@ -83,17 +86,26 @@ class MigrationConfig:
     """Paired training frames the map is re-fitted on."""
     map_refit_every: int = 50
     """Re-fit the map every this many distillation steps (the student's coordinates move)."""
+    label: str = DEFAULT_LABEL
+    """Task label the probe reads (a name in :data:`socialview.envs.labels.LABELS`, e.g.
+    ``nearest_object``, ``quadrant``, ``contact_soon``); frames where it is undefined
+    (-1) are dropped from the probe's fitting and scoring."""
     target_accuracy: float = 0.85
-    """Probe accuracy at which the FLOPs ratio is read."""
+    """Probe accuracy at which the FLOPs ratio is read (absolute, as in the paper)."""
+    relative_fraction: float = 0.9
+    """The relative level, in (0, 1]: each seed's ratio is also read at this share of its
+    best scratch accuracy, a level the scratch path reaches by construction (an absolute
+    target says nothing when the scratch path never gets there)."""
     probe_train_fraction: float = 0.6
     """Share of the evaluation recording's episodes (the first ones) the probe is fitted on;
     the rest are the test episodes."""
     probe_l2: float = 1e-3
     """L2 penalty of the logistic probe."""
-    seed: int = 0
-    """Master seed: A uses ``seed``, B and B' ``seed + 1``, the distillation sampler
-    ``seed + 2``, the training recording ``seed`` and the evaluation one
-    ``seed + 1_000_000``."""
+    seeds: list[int] = field(default_factory=lambda: [0])
+    """Master seeds, one whole run each (its own recordings and agents, in ``seed<N>/``).
+    For seed ``s``: A uses ``s``, B and B' ``s + 1``, the distillation sampler ``s + 2``,
+    the training recording ``s`` and the evaluation one ``s + 1_000_000``. Old configs
+    with a single ``seed`` key load as ``seeds=[seed]``."""
     device: str = "auto"
     """Torch device for training (``auto``: CUDA when available)."""
     num_threads: int | None = None
@@ -106,9 +118,14 @@ class MigrationConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MigrationConfig:
-        """Build a config from a dict; unknown keys are an error that lists the known ones."""
+        """Build a config from a dict; unknown keys are an error that lists the known ones.
+
+        A legacy ``seed`` key (format 1 results, old config files) becomes
+        ``seeds=[seed]``.
+        """
         if not isinstance(data, dict):
             raise ValueError(f"a migration config must be a mapping, got {type(data).__name__}")
+        data = _upgrade_legacy_keys(data)
         names = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(data) - set(names))
         if unknown:
@@ -139,6 +156,15 @@ class MigrationConfig:
             raise ValueError("b_steps must be >= 1 (the B paths must train)")
         if not 0.0 < float(self.target_accuracy) <= 1.0:
             raise ValueError(f"target_accuracy must be in (0, 1], got {self.target_accuracy}")
+        if (not isinstance(self.relative_fraction, (int, float))
+                or isinstance(self.relative_fraction, bool)
+                or not 0.0 < float(self.relative_fraction) <= 1.0):
+            raise ValueError("relative_fraction must be a number in (0, 1], got "
+                             f"{self.relative_fraction!r}")
+        _check_seeds(self.seeds)
+        if self.label not in LABELS:
+            raise ValueError(f"label={self.label!r} is not a task label; choose one of "
+                             f"{', '.join(sorted(LABELS))}")
         if not 0.0 < float(self.probe_train_fraction) < 1.0:
             raise ValueError("probe_train_fraction must be in (0, 1), got "
                              f"{self.probe_train_fraction}")
@@ -162,8 +188,16 @@ class MigrationConfig:
             raise ValueError("dataset_steps must be >= 2 (agents train on transitions)")
         if not isinstance(self.agent_kwargs, dict):
             raise ValueError("agent_kwargs must be a mapping of agent config fields")
-        _check_agent(self.agent, self._agent_config(self.seed))
+        _check_agent(self.agent, self._agent_config(self.seeds[0]))
         return self
+
+    def without_seeds(self) -> dict[str, Any]:
+        """:meth:`to_dict` minus ``seeds``: what one seed's run depends on besides its seed.
+
+        A finished seed's ``result.json`` is reused when this matches, so adding a
+        seed to a run (or resuming a killed one) repeats no finished work.
+        """
+        return {k: v for k, v in self.to_dict().items() if k != "seeds"}
 
     def num_cameras(self) -> int:
         """Cameras to record: enough for ``camera_a`` and ``camera_b`` (named ``camN``)."""
@@ -178,32 +212,34 @@ class MigrationConfig:
         return {**self.agent_kwargs, "seed": int(seed), "latent_dim": int(self.latent_dim)}
 
 
-#: Named configurations. ``smoke`` is what the tests run (well under a minute on two
-#: CPU cores); ``quick`` takes a few minutes on a laptop CPU; ``full`` is GPU scale.
+#: Named configurations. ``smoke`` is what the tests run (about ten seconds a seed on two
+#: CPU cores); ``quick`` takes a few minutes a seed on a laptop CPU; ``full`` is GPU scale.
 PRESETS: dict[str, MigrationConfig] = {
     "smoke": MigrationConfig(
         dataset_steps=400, eval_steps=400, episode_steps=25, image_size=32, latent_dim=32,
         batch_size=32, a_steps=30, b_steps=30, eval_every=10, distill_steps=20,
-        map_anchors=128, map_refit_every=10, num_threads=1, device="cpu",
+        map_anchors=128, map_refit_every=10, num_threads=1, device="cpu", seeds=[0, 1, 2],
     ),
     "quick": MigrationConfig(
         dataset_steps=4000, eval_steps=2000, episode_steps=50, image_size=64, latent_dim=64,
         batch_size=64, a_steps=1500, b_steps=1500, eval_every=100, distill_steps=300,
-        map_anchors=512, map_refit_every=50, num_threads=1, device="cpu",
+        map_anchors=512, map_refit_every=50, num_threads=1, device="cpu", seeds=[0, 1, 2],
     ),
     "full": MigrationConfig(
         dataset_steps=50_000, eval_steps=10_000, episode_steps=50, image_size=64,
         latent_dim=64, batch_size=256, a_steps=20_000, b_steps=20_000, eval_every=500,
         distill_steps=3000, map_anchors=4096, map_refit_every=100, device="auto",
+        seeds=[0, 1, 2, 3, 4],
     ),
 }
 
 
 def get_preset(name: str) -> MigrationConfig:
-    """Return a copy of preset ``name``; an unknown name raises ``ValueError`` listing them."""
+    """Return a deep copy of preset ``name`` (its lists and dicts too, so editing the copy
+    never edits the preset); an unknown name raises ``ValueError`` listing them."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}")
-    return PRESETS[name].replace()
+    return copy.deepcopy(PRESETS[name])
 
 
 def load_config(path: str | os.PathLike, base: MigrationConfig | None = None
@@ -211,7 +247,7 @@ def load_config(path: str | os.PathLike, base: MigrationConfig | None = None
     """Read a JSON or YAML file of config fields, applied on top of ``base`` (or defaults).
 
     The file may hold a subset of the fields, or a whole ``migration.json``'s
-    ``config`` entry.
+    ``config`` entry; a legacy ``seed`` key becomes ``seeds=[seed]``.
     """
     path = Path(path)
     text = path.read_text()
@@ -226,6 +262,10 @@ def load_config(path: str | os.PathLike, base: MigrationConfig | None = None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of config fields, got "
                          f"{type(data).__name__}")
+    try:
+        data = _upgrade_legacy_keys(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     merged = (base or MigrationConfig()).to_dict()
     unknown = sorted(set(data) - set(merged))
     if unknown:
@@ -233,6 +273,28 @@ def load_config(path: str | os.PathLike, base: MigrationConfig | None = None
                          f"{', '.join(merged)}")
     merged.update(data)
     return MigrationConfig.from_dict(merged)
+
+
+def _upgrade_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``data`` with a format-1 ``seed: int`` turned into ``seeds: [seed]``."""
+    if "seed" not in data:
+        return data
+    if "seeds" in data:
+        raise ValueError("give either seeds (a list) or the legacy seed (one int), not both; "
+                         f"got seed={data['seed']!r} and seeds={data['seeds']!r}")
+    upgraded = {k: v for k, v in data.items() if k != "seed"}
+    upgraded["seeds"] = [data["seed"]]
+    return upgraded
+
+
+def _check_seeds(seeds: Any) -> None:
+    """``seeds`` must be a non-empty list of unique ints >= 0 (each names a folder)."""
+    ok = (isinstance(seeds, (list, tuple)) and len(seeds) > 0
+          and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds))
+    if not ok:
+        raise ValueError(f"seeds must be a non-empty list of integers >= 0, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be unique (each seed is one run), got {seeds!r}")
 
 
 # --------------------------------------------------------------------------------------

@@ -76,8 +76,15 @@ def _ratio(num: float | None, den: float | None) -> float | None:
 
 
 def curve_ratios(scratch: list[dict[str, Any]], distill: list[dict[str, Any]],
-                 target: float, a_flops: float) -> dict[str, Any]:
-    """Headline and secondary ratios, with the reason whenever one is missing."""
+                 target: float, a_flops: float, relative_fraction: float = 0.9
+                 ) -> dict[str, Any]:
+    """One seed's ratios, with the reason whenever one is missing.
+
+    At the absolute ``target``, at the relative level ``relative_fraction`` x the
+    best scratch accuracy (:func:`relative_target`), and at the common level (the
+    best accuracy both paths reach); each with A's training excluded and, in the
+    ``*_including_a`` keys, added in full to the distill path.
+    """
     best_s = max(p["accuracy"] for p in scratch)
     best_d = max(p["accuracy"] for p in distill)
     f_s, f_d = flops_to_reach(scratch, target), flops_to_reach(distill, target)
@@ -94,6 +101,15 @@ def curve_ratios(scratch: list[dict[str, Any]], distill: list[dict[str, Any]],
     if c_s is not None and c_s <= 0:
         c_reason = (f"the scratch path already has {common:.3f} before training, so no ratio "
                     "exists at that level")
+    level = relative_target([(p["cumulative_flops"], p["accuracy"]) for p in scratch],
+                            relative_fraction)
+    r_s, r_d = flops_to_reach(scratch, level), flops_to_reach(distill, level)
+    r_reason = None
+    if r_d is None:
+        r_reason = f"the distill path never reached {level:.3f} (best {best_d:.3f})"
+    elif r_s is not None and r_s <= 0:
+        r_reason = (f"the scratch path already has {level:.3f} before training, so no ratio "
+                    "exists at that level")
     return {
         "target_accuracy": target,
         "scratch_flops_at_target": f_s,
@@ -103,6 +119,14 @@ def curve_ratios(scratch: list[dict[str, Any]], distill: list[dict[str, Any]],
         "reason": "; ".join(reasons) or None,
         "best_accuracy_scratch": best_s,
         "best_accuracy_distill": best_d,
+        "relative_fraction": relative_fraction,
+        "relative_level": level,
+        "scratch_flops_at_relative_level": r_s,
+        "distill_flops_at_relative_level": r_d,
+        "ratio_at_relative_level": _ratio(r_d, r_s),
+        "ratio_at_relative_level_including_a": _ratio(
+            None if r_d is None else r_d + a_flops, r_s),
+        "relative_level_reason": r_reason,
         "common_level": common,
         "scratch_flops_at_common_level": c_s,
         "distill_flops_at_common_level": c_d,
@@ -131,7 +155,13 @@ ACCOUNTING = textwrap.dedent("""\
     (embedding the evaluation recording, fitting the probe) is measurement, the same for
     both paths, and counted in neither. Ratios are distill FLOPs / scratch FLOPs at the
     first point where each path reaches the accuracy, interpolated linearly between
-    evaluation points.""").replace("\n", " ")
+    evaluation points. Each ratio is read at two levels: the absolute target_accuracy
+    (ratio_at_target), and a relative level, relative_fraction x the best accuracy the
+    seed's scratch path reached at any of its evaluation points (ratio_at_relative_level;
+    the scratch path reaches it by construction, so only the distill path can miss it).
+    Every seed is a whole independent run (recordings, A, B, B'); the summary over seeds
+    is the mean of the ratios of the seeds that reached the level, with a Student t
+    interval, and counts how many did.""").replace("\n", " ")
 
 
 # --------------------------------------------------------------------------------------

@@ -1,13 +1,16 @@
-"""The distillation-migration benchmark: a tiny end-to-end run, its accounting, its CLI."""
+"""The distillation-migration benchmark: a tiny three-seed run, its accounting, its CLI."""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import itertools
 import json
 import math
+import shutil
 
+import numpy as np
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -26,15 +29,26 @@ from socialview.benchmarks.migration import (
     relative_target,
     run_migration,
     summarise_ratios,
+    summary_lines,
+    upgrade_result,
 )
+from socialview.benchmarks.migration_curves import curve_ratios
+from socialview.benchmarks.migration_data import probe_split
+from socialview.envs import load_dataset
+from socialview.envs.labels import DEFAULT_LABEL, LABELS, dataset_labels
 
-TOP_KEYS = {"benchmark", "format_version", "config", "accounting", "ratios", "chance",
-            "reference", "a",
-            "scratch", "distill", "probe", "datasets", "versions", "wall_time_s", "files"}
+TOP_KEYS = {"benchmark", "format_version", "config", "accounting", "summary", "seeds",
+            "versions", "wall_time_s", "files"}
+SEED_KEYS = {"format_version", "seed", "config", "reused", "ratios", "chance", "reference",
+             "a", "scratch", "distill", "probe", "datasets", "wall_time_s"}
 RATIO_KEYS = {"target_accuracy", "scratch_flops_at_target", "distill_flops_at_target",
               "ratio_at_target", "ratio_at_target_including_a", "reason",
-              "best_accuracy_scratch", "best_accuracy_distill", "common_level",
+              "best_accuracy_scratch", "best_accuracy_distill", "relative_fraction",
+              "relative_level", "ratio_at_relative_level",
+              "ratio_at_relative_level_including_a", "common_level",
               "ratio_at_common_level", "ratio_at_common_level_including_a", "paper_ratio"}
+SUMMARY_RATIOS = ("ratio_at_target", "ratio_at_target_including_a", "ratio_at_relative_level",
+                  "ratio_at_relative_level_including_a")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,125 +57,268 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _pairs(curve, extra=0.0):
+    return [(p["cumulative_flops"] + extra, p["accuracy"]) for p in curve]
+
+
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
-    """One run of the smoke preset, shared by the tests that read its outputs."""
+    """One run of the smoke preset (three seeds), shared by the tests that read its outputs.
+
+    Tests that run again work on a copy (:func:`_copy_of`), so this folder stays as made.
+    """
     out = tmp_path_factory.mktemp("migration")
     result = run_migration(PRESETS["smoke"], out, progress=False)
     return out, result
 
 
+def _copy_of(smoke, tmp_path):
+    out, _ = smoke
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    return copy
+
+
 @pytest.mark.slow
 def test_smoke_run_writes_a_consistent_result(smoke):
-    out, result = smoke
+    out, _ = smoke
     cfg = PRESETS["smoke"]
+    assert cfg.seeds == [0, 1, 2]
     on_disk = json.loads((out / "migration.json").read_text())
     assert set(on_disk) == TOP_KEYS
-    assert on_disk["ratios"] == pytest.approx(result["ratios"], nan_ok=True)
+    assert on_disk["format_version"] == 2
     assert MigrationConfig.from_dict(on_disk["config"]) == cfg
-    assert RATIO_KEYS <= set(on_disk["ratios"])
     assert "FlopCounterMode" in on_disk["accounting"]
+    assert "relative_fraction" in on_disk["accounting"]
+    assert [s["seed"] for s in on_disk["seeds"]] == [0, 1, 2]
+
+    summary = on_disk["summary"]
+    assert summary["seeds"] == [0, 1, 2] and summary["n_seeds"] == 3
+    for name in SUMMARY_RATIOS:
+        assert summary[name]["n_seeds"] == 3
+        assert 0 <= summary[name]["n_reached"] <= 3
+    for name in ("best_accuracy_scratch", "best_accuracy_distill", "a_probe_accuracy",
+                 "chance", "raw_pixels_b_accuracy"):
+        spread = summary[name]
+        assert spread["min"] <= spread["mean"] <= spread["max"], name
 
     expected_steps = list(range(0, cfg.b_steps + 1, cfg.eval_every))
-    for key in ("scratch", "distill"):
-        curve = on_disk[key]["curve"]
-        assert [p["step"] for p in curve] == expected_steps
-        flops = [p["cumulative_flops"] for p in curve]
-        assert all(b > a for a, b in itertools.pairwise(flops)), key
-        assert all(0.0 <= p["accuracy"] <= 1.0 for p in curve)
-        assert on_disk[key]["flops_per_step"] > 0
-        # Normal training costs the same per step on both paths (same architecture).
-        assert [p["train_flops"] for p in curve] == pytest.approx(
-            [s * on_disk[key]["flops_per_step"] for s in expected_steps])
+    for seed, entry in zip(cfg.seeds, on_disk["seeds"], strict=True):
+        assert set(entry) == SEED_KEYS
+        assert entry["reused"] is False
+        # Its own folder, its own result, the same content as in migration.json.
+        folder = out / f"seed{seed}"
+        assert json.loads((folder / "result.json").read_text()) == entry
+        assert (folder / "data" / "train" / "meta.json").is_file()
+        assert (folder / "runs" / "a").is_dir()
+        assert "seeds" not in entry["config"] and "seed" not in entry["config"]
+        assert RATIO_KEYS <= set(entry["ratios"])
+        # Derived seeds as with one seed: A and the recordings use the seed, B and B' seed + 1.
+        assert entry["a"]["seed"] == seed == entry["datasets"]["train"]["seed"]
+        assert entry["scratch"]["seed"] == entry["distill"]["seed"] == seed + 1
+        assert entry["datasets"]["eval"]["seed"] == seed + 1_000_000
 
-    dist = on_disk["distill"]["distillation"]
-    assert dist["steps"] == cfg.distill_steps
-    assert min(dist["teacher_flops"], dist["student_flops"], dist["map_flops"]) > 0
-    assert dist["total_flops"] == pytest.approx(
-        dist["teacher_flops"] + dist["student_flops"] + dist["map_flops"])
-    # The distill path starts where distillation left it, the scratch path at zero.
-    assert on_disk["distill"]["curve"][0]["cumulative_flops"] == pytest.approx(dist["total_flops"])
-    assert on_disk["scratch"]["curve"][0]["cumulative_flops"] == 0.0
-    assert on_disk["scratch"]["flops_per_step"] == on_disk["distill"]["flops_per_step"]
-    # Regressing onto A's mapped latents does reduce the regression loss.
-    assert dist["loss_last"] < dist["loss_first"]
+        for key in ("scratch", "distill"):
+            curve = entry[key]["curve"]
+            assert [p["step"] for p in curve] == expected_steps
+            flops = [p["cumulative_flops"] for p in curve]
+            assert all(b > a for a, b in itertools.pairwise(flops)), key
+            assert all(0.0 <= p["accuracy"] <= 1.0 for p in curve)
+            assert entry[key]["flops_per_step"] > 0
+            # Normal training costs the same per step on both paths (same architecture).
+            assert [p["train_flops"] for p in curve] == pytest.approx(
+                [s * entry[key]["flops_per_step"] for s in expected_steps])
 
-    a = on_disk["a"]
-    assert a["steps"] == cfg.a_steps
-    assert a["train_flops"] > 0
-    assert a["train_flops"] == pytest.approx(a["flops_per_step"] * cfg.a_steps)
-    assert 0.0 <= a["probe_accuracy"] <= 1.0
-    assert 0.25 <= on_disk["chance"] <= 1.0  # four quadrants: majority share is >= 1/4
-    pixels = on_disk["reference"]["raw_pixels_probe_accuracy"]
-    assert set(pixels) == {cfg.camera_a, cfg.camera_b}
-    assert all(0.0 <= v <= 1.0 for v in pixels.values())
+        dist = entry["distill"]["distillation"]
+        assert dist["steps"] == cfg.distill_steps
+        assert min(dist["teacher_flops"], dist["student_flops"], dist["map_flops"]) > 0
+        assert dist["total_flops"] == pytest.approx(
+            dist["teacher_flops"] + dist["student_flops"] + dist["map_flops"])
+        # The distill path starts where distillation left it, the scratch path at zero.
+        assert entry["distill"]["curve"][0]["cumulative_flops"] == pytest.approx(
+            dist["total_flops"])
+        assert entry["scratch"]["curve"][0]["cumulative_flops"] == 0.0
+        assert entry["scratch"]["flops_per_step"] == entry["distill"]["flops_per_step"]
+        # Regressing onto A's mapped latents does reduce the regression loss.
+        assert dist["loss_last"] < dist["loss_first"]
 
-    probe = on_disk["probe"]
-    assert probe["train_episodes"] and probe["test_episodes"]
-    assert max(probe["train_episodes"]) < min(probe["test_episodes"])  # later, whole episodes
-    assert probe["n_train"] + probe["n_test"] == cfg.eval_steps
-    assert on_disk["datasets"]["train"]["seed"] != on_disk["datasets"]["eval"]["seed"]
+        a = entry["a"]
+        assert a["steps"] == cfg.a_steps
+        assert a["train_flops"] > 0
+        assert a["train_flops"] == pytest.approx(a["flops_per_step"] * cfg.a_steps)
+        assert 0.0 <= a["probe_accuracy"] <= 1.0
+        pixels = entry["reference"]["raw_pixels_probe_accuracy"]
+        assert set(pixels) == {cfg.camera_a, cfg.camera_b}
+        assert all(0.0 <= v <= 1.0 for v in pixels.values())
+
+        probe = entry["probe"]
+        spec = LABELS[DEFAULT_LABEL]
+        assert (probe["label"], probe["description"]) == (DEFAULT_LABEL, spec.description)
+        assert probe["classes"] >= 2
+        assert 1.0 / probe["classes"] <= entry["chance"] <= 1.0  # majority share
+        assert probe["train_episodes"] and probe["test_episodes"]
+        assert max(probe["train_episodes"]) < min(probe["test_episodes"])  # whole episodes
+        assert probe["n_train"] + probe["n_test"] + probe["n_undefined"] == cfg.eval_steps
 
 
 @pytest.mark.slow
 def test_smoke_ratios_follow_the_curves(smoke):
     _, result = smoke
-    r = result["ratios"]
-    target = r["target_accuracy"]
-    f_s = flops_to_reach(result["scratch"]["curve"], target)
-    f_d = flops_to_reach(result["distill"]["curve"], target)
-    assert r["scratch_flops_at_target"] == f_s and r["distill_flops_at_target"] == f_d
-    if f_s is None or f_d is None or f_s == 0:
-        assert r["ratio_at_target"] is None
-        assert r["reason"]
-    else:
-        assert r["ratio_at_target"] == pytest.approx(f_d / f_s)
-        assert r["ratio_at_target_including_a"] == pytest.approx(
-            (f_d + result["a"]["train_flops"]) / f_s)
-    best = [max(p["accuracy"] for p in result[k]["curve"]) for k in ("scratch", "distill")]
-    assert r["common_level"] == pytest.approx(min(best))
-    # Both paths reach the common level by construction.
-    assert r["scratch_flops_at_common_level"] is not None
-    assert r["distill_flops_at_common_level"] is not None
+    cfg = PRESETS["smoke"]
+    for entry in result["seeds"]:
+        r = entry["ratios"]
+        scratch, distill = entry["scratch"]["curve"], entry["distill"]["curve"]
+        a_flops = entry["a"]["train_flops"]
+        target = cfg.target_accuracy
+        assert r["scratch_flops_at_target"] == flops_to_reach(scratch, target)
+        assert r["distill_flops_at_target"] == flops_to_reach(distill, target)
+        level = relative_target(_pairs(scratch), cfg.relative_fraction)
+        assert r["relative_level"] == pytest.approx(level)
+        expected = {
+            "ratio_at_target": flops_ratio_at_target(_pairs(scratch), _pairs(distill), target),
+            "ratio_at_target_including_a": flops_ratio_at_target(
+                _pairs(scratch), _pairs(distill, a_flops), target),
+            "ratio_at_relative_level": flops_ratio_at_target(
+                _pairs(scratch), _pairs(distill), level),
+            "ratio_at_relative_level_including_a": flops_ratio_at_target(
+                _pairs(scratch), _pairs(distill, a_flops), level),
+        }
+        for name, value in expected.items():
+            if value is None:
+                assert r[name] is None, name
+            else:
+                assert r[name] == pytest.approx(value), name
+        if r["ratio_at_target"] is None:
+            assert r["reason"]
+        # The scratch path reaches its own relative level by construction.
+        assert r["scratch_flops_at_relative_level"] is not None
+        best = [max(p["accuracy"] for p in c) for c in (scratch, distill)]
+        assert r["common_level"] == pytest.approx(min(best))
+    for name in SUMMARY_RATIOS:
+        assert result["summary"][name] == summarise_ratios(
+            [e["ratios"][name] for e in result["seeds"]]).to_json()
 
 
 @pytest.mark.slow
 def test_teacher_flops_match_one_forward_per_paired_frame(smoke):
     out, result = smoke
     cfg = PRESETS["smoke"]
-    agent_a = load_agent(out / "runs" / "a")
+    agent_a = load_agent(out / "seed0" / "runs" / "a")
     frame = torch.zeros((1, cfg.image_size, cfg.image_size, 3), dtype=torch.uint8)
     with FlopCounterMode(display=False) as counter:
         agent_a.encode(frame)
-    dist = result["distill"]["distillation"]
+    dist = result["seeds"][0]["distill"]["distillation"]
     assert dist["teacher_flops"] == pytest.approx(counter.get_total_flops()
                                                   * dist["teacher_frames"])
     assert dist["teacher_frames"] <= cfg.distill_steps * cfg.batch_size + cfg.map_anchors
 
 
 @pytest.mark.slow
-def test_charts_are_written(smoke):
+def test_charts_csv_and_summary_are_written(smoke):
     out, result = smoke
-    png, svg = out / "migration.png", out / "migration.svg"
+    png, svg, table = out / "migration.png", out / "migration.svg", out / "migration.csv"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
     assert "<svg" in svg.read_text()[:2000] and svg.stat().st_size > 5000
-    assert sorted(result["files"]) == sorted([str(png), str(svg)])
-    assert not list(out.glob(".*partial*"))  # atomic writes leave no temporary file
+    assert sorted(result["files"]) == sorted([str(png), str(svg), str(table)])
+    assert not list(out.rglob(".*partial*"))  # atomic writes leave no temporary file
+
+    with table.open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["seed", "path", "step", "cumulative_flops", "accuracy"]
+    cfg = PRESETS["smoke"]
+    assert len(rows) == len(cfg.seeds) * 2 * (cfg.b_steps // cfg.eval_every + 1)
+    last = result["seeds"][2]["distill"]["curve"][-1]
+    assert rows[-1] == {"seed": "2", "path": "distill", "step": str(last["step"]),
+                        "cumulative_flops": repr(last["cumulative_flops"]),
+                        "accuracy": repr(last["accuracy"])}
+
+    lines = summary_lines(result)
+    assert DEFAULT_LABEL in lines[0]
+    assert [line.split(":")[0] for line in lines[1:4]] == ["seed 0", "seed 1", "seed 2"]
+    text = "\n".join(lines)
+    assert text.count("of 3)") == 4  # both levels, with and without A
+    assert "0.9 x best scratch" in text and "85%" in text
 
 
 @pytest.mark.slow
-def test_rerun_reuses_datasets_and_agent_a_and_is_deterministic(smoke):
-    out, first = smoke
-    short = PRESETS["smoke"].replace(b_steps=10, distill_steps=5)
+def test_rerun_with_another_seed_reuses_the_finished_ones(smoke, tmp_path):
+    out = _copy_of(smoke, tmp_path)
+    (out / "migration.json").unlink()  # as if killed before the end
+    stamps = {s: (out / f"seed{s}" / "result.json").stat().st_mtime_ns for s in (0, 1, 2)}
+    cfg = PRESETS["smoke"].replace(seeds=[0, 1, 2, 3])
+    again = run_migration(cfg, out, progress=False)
+    assert [e["seed"] for e in again["seeds"]] == [0, 1, 2, 3]
+    assert [e["reused"] for e in again["seeds"]] == [True, True, True, False]
+    for s, mtime in stamps.items():
+        assert (out / f"seed{s}" / "result.json").stat().st_mtime_ns == mtime
+    assert (out / "seed3" / "result.json").is_file()
+    assert again["summary"]["n_seeds"] == 4
+    assert all(again["summary"][name]["n_seeds"] == 4 for name in SUMMARY_RATIOS)
+    _, first = smoke
+    assert again["seeds"][1]["ratios"] == first["seeds"][1]["ratios"]
+    assert json.loads((out / "migration.json").read_text())["config"]["seeds"] == [0, 1, 2, 3]
+
+
+@pytest.mark.slow
+def test_rerun_reuses_datasets_and_agent_a_and_is_deterministic(smoke, tmp_path):
+    out = _copy_of(smoke, tmp_path)
+    _, first = smoke
+    short = PRESETS["smoke"].replace(b_steps=10, distill_steps=5, seeds=[0])
     again = run_migration(short, out, progress=False)
-    assert again["datasets"]["train"]["reused"] and again["datasets"]["eval"]["reused"]
-    assert again["a"]["reused"]
-    assert again["a"]["probe_accuracy"] == first["a"]["probe_accuracy"]
+    (entry,) = again["seeds"]
+    assert not entry["reused"]  # another config: the seed runs again ...
+    assert entry["datasets"]["train"]["reused"] and entry["datasets"]["eval"]["reused"]
+    assert entry["a"]["reused"]  # ... but its recordings and A are reused
+    assert entry["a"]["probe_accuracy"] == first["seeds"][0]["a"]["probe_accuracy"]
     # Same seeds, same data, CPU: the scratch path repeats bit for bit.
-    assert again["scratch"]["curve"][:2] == [
+    assert entry["scratch"]["curve"][:2] == [
         {**p, "wall_time_s": q["wall_time_s"]}
-        for p, q in zip(first["scratch"]["curve"][:2], again["scratch"]["curve"][:2],
-                        strict=True)]
+        for p, q in zip(first["seeds"][0]["scratch"]["curve"][:2],
+                        entry["scratch"]["curve"][:2], strict=True)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("label", ["pusher_heading", "contact_soon"])
+def test_probe_drops_frames_whose_label_is_undefined(smoke, label):
+    out, _ = smoke
+    eval_dir = out / "seed0" / "data" / "eval"
+    episode = np.asarray(load_dataset(eval_dir).array("episode"))
+    labels = dataset_labels(eval_dir, label)
+    undefined = labels < 0
+    assert undefined.any()  # future-looking: an episode's last frames have no label
+    split = probe_split(eval_dir, 0.6, label)
+    assert (split.labels[split.train] >= 0).all() and (split.labels[split.test] >= 0).all()
+    kept = np.zeros(labels.size, dtype=bool)
+    kept[split.train] = kept[split.test] = True
+    assert (kept == ~undefined).all()  # every defined frame is used, no undefined one
+    assert set(episode[split.train]).isdisjoint(episode[split.test])
+    probe = split.to_json(1e-3)
+    assert probe["n_undefined"] == int(undefined.sum())
+    assert (probe["label"], probe["classes"]) == (label, LABELS[label].classes(3))
+    latents = np.eye(LABELS[label].classes(3))[np.maximum(labels, 0)]  # the label itself
+    assert split.accuracy(latents, 1e-3) == pytest.approx(1.0)
+    # A current-frame label is defined everywhere.
+    whole = probe_split(eval_dir, 0.6, "quadrant")
+    assert whole.train.size + whole.test.size == labels.size
+
+
+@pytest.mark.slow
+def test_format_1_results_are_read_as_one_seed(smoke):
+    _, result = smoke
+    entry = result["seeds"][0]
+    old = {"benchmark": "migration", "format_version": 1,
+           "config": {**entry["config"], "seed": 0},
+           "ratios": {"target_accuracy": entry["ratios"]["target_accuracy"]},
+           **{k: entry[k] for k in ("a", "scratch", "distill", "chance", "reference",
+                                    "probe", "datasets")}}
+    del old["config"]["label"], old["config"]["relative_fraction"]
+    upgraded = upgrade_result(old)
+    assert upgraded["format_version"] == 2 and upgraded["config"]["seeds"] == [0]
+    assert upgraded["config"]["label"] == "quadrant"
+    assert upgraded["summary"]["n_seeds"] == 1
+    assert upgraded["seeds"][0]["ratios"]["ratio_at_target"] == entry["ratios"]["ratio_at_target"]
+    assert summary_lines(old)[1].startswith("seed 0")
+    assert upgrade_result(result) is result
 
 
 def test_flops_to_reach_interpolates_between_evaluations():
@@ -234,6 +391,24 @@ def test_relative_target_is_a_share_of_the_best_scratch_accuracy():
             relative_target(SCRATCH, bad)
 
 
+def test_curve_ratios_reads_the_relative_level_with_and_without_a():
+    scratch = [{"cumulative_flops": f, "accuracy": a} for f, a in SCRATCH]
+    distilled = [{"cumulative_flops": f, "accuracy": a} for f, a in DISTILLED]
+    r = curve_ratios(scratch, distilled, 0.8, a_flops=10.0, relative_fraction=0.9)
+    assert r["relative_level"] == pytest.approx(0.81)
+    ratio = flops_ratio_at_target(SCRATCH, DISTILLED, 0.81)
+    assert r["ratio_at_relative_level"] == pytest.approx(ratio)
+    with_a = [(f + 10.0, a) for f, a in DISTILLED]
+    assert r["ratio_at_relative_level_including_a"] == pytest.approx(
+        flops_ratio_at_target(SCRATCH, with_a, 0.81))
+    assert r["ratio_at_target"] == pytest.approx(9.0 / 25.0)
+    assert r["relative_level_reason"] is None
+    # A distilled path that never gets there: no ratio, and the reason says why.
+    short = curve_ratios(scratch, distilled[:1], 0.8, a_flops=10.0, relative_fraction=0.9)
+    assert short["ratio_at_relative_level"] is None
+    assert "never reached" in short["relative_level_reason"]
+
+
 def test_summarise_ratios_gives_a_t_interval_and_counts_seeds_that_reached():
     summary = summarise_ratios([0.2, 0.3, None, 0.4])
     assert isinstance(summary, RatioSummary)
@@ -297,6 +472,16 @@ def test_unknown_or_unfit_agent_is_a_clear_error(tmp_path, capsys):
     ({"target_accuracy": 1.5}, "target_accuracy"),
     ({"eval_steps": 40}, "2 episodes"),
     ({"b_steps": 0}, "b_steps"),
+    ({"seeds": []}, r"seeds must be a non-empty list of integers >= 0, got \[\]"),
+    ({"seeds": [0, 1, 0]}, r"seeds must be unique .* \[0, 1, 0\]"),
+    ({"seeds": [-1]}, r"seeds .* got \[-1\]"),
+    ({"seeds": 3}, "seeds .* got 3"),
+    ({"seeds": ["0"]}, "seeds .* got"),
+    ({"seeds": [True]}, "seeds .* got"),
+    ({"label": "quadrants"}, "label='quadrants' .* contact_soon, nearest_object, .*quadrant"),
+    ({"relative_fraction": 0.0}, "relative_fraction .* got 0.0"),
+    ({"relative_fraction": 1.5}, "relative_fraction .* got 1.5"),
+    ({"relative_fraction": "0.5"}, "relative_fraction"),
 ])
 def test_bad_values_are_refused(change, match):
     with pytest.raises(ValueError, match=match):
@@ -314,6 +499,34 @@ def test_config_round_trips(name, tmp_path):
     path.write_text(json.dumps(data))
     assert load_config(path) == cfg
     assert cfg.replace() is not PRESETS[name]  # presets are never handed out to be mutated
+    assert cfg.seeds == PRESETS[name].seeds and cfg.seeds is not PRESETS[name].seeds
+
+
+def test_presets_run_several_seeds_and_the_default_label():
+    assert get_preset("quick").seeds == [0, 1, 2]
+    assert get_preset("smoke").seeds == [0, 1, 2]
+    assert get_preset("full").seeds == [0, 1, 2, 3, 4]
+    assert MigrationConfig().seeds == [0]
+    assert MigrationConfig().label == DEFAULT_LABEL
+    assert MigrationConfig().relative_fraction == 0.9
+    assert MigrationConfig(label="quadrant").validate().label == "quadrant"
+
+
+def test_legacy_seed_key_loads_as_one_seed(tmp_path):
+    assert MigrationConfig.from_dict({"seed": 3}).seeds == [3]
+    # A format 1 result's whole config entry (no label, no relative_fraction, one seed).
+    old = {k: v for k, v in PRESETS["smoke"].to_dict().items()
+           if k not in ("seeds", "label", "relative_fraction")}
+    assert MigrationConfig.from_dict({**old, "seed": 7}) == PRESETS["smoke"].replace(seeds=[7])
+    path = tmp_path / "old.yaml"
+    path.write_text("seed: 4\nb_steps: 20\n")
+    assert load_config(path, base=get_preset("smoke")) == PRESETS["smoke"].replace(
+        seeds=[4], b_steps=20)
+    with pytest.raises(ValueError, match=r"either seeds .* or the legacy seed"):
+        MigrationConfig.from_dict({"seed": 1, "seeds": [1, 2]})
+    path.write_text("seed: 4\nseeds: [1]\n")
+    with pytest.raises(ValueError, match=r"old\.yaml: give either seeds"):
+        load_config(path)
 
 
 def test_config_file_and_overrides_layer_over_the_preset(tmp_path):
@@ -326,6 +539,13 @@ def test_config_file_and_overrides_layer_over_the_preset(tmp_path):
     expected = PRESETS["smoke"].replace(b_steps=40, map_kind="linear", num_threads=None,
                                         agent_kwargs={"width": 8}, target_accuracy=0.5)
     assert cfg == expected
+    args = _parser().parse_args(["migrate", "--preset", "smoke", "--seeds", "3", "1", "4",
+                                 "--label", "contact_soon", "--relative-fraction", "0.8"])
+    assert config_from_args(args) == PRESETS["smoke"].replace(
+        seeds=[3, 1, 4], label="contact_soon", relative_fraction=0.8)
+    # The old one-seed flag still works: argparse reads --seed as --seeds.
+    args = _parser().parse_args(["migrate", "--preset", "smoke", "--seed", "5"])
+    assert config_from_args(args).seeds == [5]
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"b_step": 3}))
     with pytest.raises(ValueError, match="b_step"):
@@ -342,4 +562,5 @@ def test_every_field_is_documented_and_has_a_flag():
     for f in dataclasses.fields(MigrationConfig):
         action = flags[f"--{f.name.replace('_', '-')}"]
         assert action.help, f.name
+    assert flags["--seeds"].nargs == "+"
     assert math.isclose(MigrationConfig().target_accuracy, 0.85)

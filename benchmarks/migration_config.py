@@ -57,6 +57,9 @@ class MigrationConfig:
     episodes (many independent starts) make the held-out accuracy far less noisy."""
     image_size: int = 64
     """Side of the recorded frames in pixels."""
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Further SocialView-v1 settings of both recordings (e.g. ``{"rig": "zoom",
+    "viewpoint_shift": 90}``); empty: the env's defaults."""
     agent: str = "jepa"
     """Agent kind for A, B and B' (registry name or ``module:attr``); it needs a trainable
     ``encoder`` module, which distillation regresses."""
@@ -188,6 +191,9 @@ class MigrationConfig:
             raise ValueError("dataset_steps must be >= 2 (agents train on transitions)")
         if not isinstance(self.agent_kwargs, dict):
             raise ValueError("agent_kwargs must be a mapping of agent config fields")
+        if not isinstance(self.env_kwargs, dict):
+            raise ValueError(f"env_kwargs must be a mapping of SocialView-v1 settings, got "
+                             f"{self.env_kwargs!r}")
         _check_agent(self.agent, self._agent_config(self.seeds[0]))
         return self
 
@@ -216,16 +222,21 @@ class MigrationConfig:
 #: CPU cores); ``quick`` takes a few minutes a seed on a laptop CPU; ``full`` is GPU scale.
 PRESETS: dict[str, MigrationConfig] = {
     "smoke": MigrationConfig(
+        overlap=1.0, env_kwargs={"rig": "zoom", "viewpoint_shift": 90.0},
         dataset_steps=400, eval_steps=400, episode_steps=25, image_size=32, latent_dim=32,
         batch_size=32, a_steps=30, b_steps=30, eval_every=10, distill_steps=20,
         map_anchors=128, map_refit_every=10, num_threads=1, device="cpu", seeds=[0, 1, 2],
     ),
+    # Both cameras see the whole arena from 90 degrees apart (the zoom rig at overlap 1),
+    # the setting where the agents study found agents that know the world and align.
     "quick": MigrationConfig(
-        dataset_steps=4000, eval_steps=2000, episode_steps=50, image_size=64, latent_dim=64,
-        batch_size=64, a_steps=1500, b_steps=1500, eval_every=100, distill_steps=300,
+        overlap=1.0, env_kwargs={"rig": "zoom", "viewpoint_shift": 90.0},
+        dataset_steps=4000, eval_steps=2000, episode_steps=40, image_size=64, latent_dim=64,
+        batch_size=64, a_steps=1500, b_steps=1000, eval_every=100, distill_steps=300,
         map_anchors=512, map_refit_every=50, num_threads=1, device="cpu", seeds=[0, 1, 2],
     ),
     "full": MigrationConfig(
+        overlap=1.0, env_kwargs={"rig": "zoom", "viewpoint_shift": 90.0},
         dataset_steps=50_000, eval_steps=10_000, episode_steps=50, image_size=64,
         latent_dim=64, batch_size=256, a_steps=20_000, b_steps=20_000, eval_every=500,
         distill_steps=3000, map_anchors=4096, map_refit_every=100, device="auto",

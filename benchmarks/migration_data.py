@@ -39,6 +39,7 @@ def _dataset_matches(path: Path, *, steps: int, seed: int, cfg: MigrationConfig)
             and meta.get("image_size") == [cfg.image_size, cfg.image_size]
             and meta.get("episode_steps") == cfg.episode_steps
             and meta.get("target_overlap") == cfg.overlap
+            and all(meta.get("env_kwargs", {}).get(k) == v for k, v in cfg.env_kwargs.items())
             and len(meta.get("camera_names", [])) == cfg.num_cameras())
 
 
@@ -54,7 +55,8 @@ def ensure_dataset(path: Path, *, steps: int, seed: int, cfg: MigrationConfig,
         return path, True
     record_dataset(path, steps=steps, overlap=cfg.overlap, num_cameras=cfg.num_cameras(),
                    image_size=cfg.image_size, seed=seed, force=True, preview=False,
-                   episode_steps=cfg.episode_steps, progress=progress)
+                   episode_steps=cfg.episode_steps, progress=progress,
+                   env_kwargs=cfg.env_kwargs)
     return path, False
 
 
@@ -62,7 +64,7 @@ def dataset_stamp(cfg: MigrationConfig, steps: int, seed: int) -> dict[str, Any]
     """The recording settings agent A's run is stamped with (a change retrains A)."""
     return {"steps": steps, "seed": seed, "image_size": cfg.image_size,
             "episode_steps": cfg.episode_steps, "overlap": cfg.overlap,
-            "num_cameras": cfg.num_cameras()}
+            "num_cameras": cfg.num_cameras(), "env_kwargs": dict(cfg.env_kwargs)}
 
 
 def measured_overlap(path: Path) -> float | None:

@@ -110,6 +110,8 @@ def test_smoke_run_writes_a_consistent_result(smoke):
         folder = out / f"seed{seed}"
         assert json.loads((folder / "result.json").read_text()) == entry
         assert (folder / "data" / "train" / "meta.json").is_file()
+        meta = json.loads((folder / "data" / "train" / "meta.json").read_text())
+        assert meta["env_kwargs"]["rig"] == "zoom" and meta["target_overlap"] == 1.0
         assert (folder / "runs" / "a").is_dir()
         assert "seeds" not in entry["config"] and "seed" not in entry["config"]
         assert RATIO_KEYS <= set(entry["ratios"])
@@ -482,6 +484,7 @@ def test_unknown_or_unfit_agent_is_a_clear_error(tmp_path, capsys):
     ({"relative_fraction": 0.0}, "relative_fraction .* got 0.0"),
     ({"relative_fraction": 1.5}, "relative_fraction .* got 1.5"),
     ({"relative_fraction": "0.5"}, "relative_fraction"),
+    ({"env_kwargs": "zoom"}, "env_kwargs must be a mapping"),
 ])
 def test_bad_values_are_refused(change, match):
     with pytest.raises(ValueError, match=match):

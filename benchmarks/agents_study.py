@@ -81,6 +81,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "jepa_w32_z16": {"agent": "jepa", "config": {"latent_dim": 16, "width": 32},
                      "steps": 1500, "env": FAST_WORLD,
                      "note": "16-d latent, conv width 32, 1,500 steps"},
+    # a linear latent dynamics model (z' = z + W[z, a]): a code in which the world moves
+    # linearly is what makes two agents' codes linear functions of one state
+    "default_jepa_linpred": {"agent": "jepa", "config": {"predictor_layers": 1}, "steps": 800,
+                             "env": FAST_WORLD, "note": "the default jepa, linear predictor"},
+    "default_jepa_linpred_z16": {"agent": "jepa",
+                                 "config": {"predictor_layers": 1, "latent_dim": 16},
+                                 "steps": 800, "env": FAST_WORLD,
+                                 "note": "linear predictor, 16-d latent"},
     # the search, in the order it was run
     "supervised_default_enc": {"agent": "supervised", "config": OLD_ENCODER, "steps": 1500,
                                "note": "ceiling of the old default encoder (32 px, 1 conv)"},

@@ -72,10 +72,10 @@ OVERRIDE_FLAGS = (
 )
 
 
-def _safe_name(agent: str, seed: int) -> str:
-    from socialview.benchmarks.sweep_cell import _safe
+def _run_name(agent: str, seed: int) -> str:
+    from socialview.benchmarks.sweep_cell import safe_name
 
-    return f"{_safe(agent)}_seed{seed}"
+    return f"{safe_name(agent)}_seed{seed}"
 
 
 def checkpoint_latents(
@@ -90,16 +90,16 @@ def checkpoint_latents(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Evaluation latents of one camera's agent after ``step`` steps, and its training summary.
 
-    Trains through the sweep's ``_train_and_embed`` (same agent and batch seeds),
+    Trains through the sweep's ``train_and_embed`` (same agent and batch seeds),
     continuing the run folder's checkpoint. Results are cached in
     ``latents/<agent>_seed<seed>/<camera>_step<step>.npz``. Should the run folder
     already be past ``step`` (its cache was deleted), it is retrained from scratch
     up to ``step``: the agents are seeded, so that reproduces the same weights.
     """
     from socialview.agents.trainer import CHECKPOINT_NAME, load_checkpoint
-    from socialview.benchmarks.sweep_cell import _train_and_embed
+    from socialview.benchmarks.sweep_cell import train_and_embed
 
-    name = _safe_name(agent, seed)
+    name = _run_name(agent, seed)
     cache = out / "latents" / name / f"{camera}_step{step}.npz"
     if cache.exists():
         with np.load(cache, allow_pickle=False) as stored:
@@ -111,7 +111,7 @@ def checkpoint_latents(
     sweep = dataclasses.replace(
         config.sweep_config(), agent_steps={**config.agent_steps, agent: step}
     )
-    latents, training = _train_and_embed(sweep, agent, seed, camera, train, evaluation, run_dir)
+    latents, training = train_and_embed(sweep, agent, seed, camera, train, evaluation, run_dir)
     buffer = io.BytesIO()
     np.savez(buffer, latents=latents, train=np.array(json.dumps(training)))
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -138,9 +138,9 @@ def measure_checkpoint(
     """
     from socialview.agents import is_reference_agent
     from socialview.benchmarks.probes import probe_summary
-    from socialview.benchmarks.sweep_cell import CAMERAS, _measure
+    from socialview.benchmarks.sweep_cell import CAMERAS, measure_alignment
 
-    path = out / "measurements" / f"{_safe_name(agent, seed)}_step{step}.json"
+    path = out / "measurements" / f"{_run_name(agent, seed)}_step{step}.json"
     if path.exists():
         previous = json.loads(path.read_text())
         if previous.get("version") == RESULT_VERSION:
@@ -151,7 +151,7 @@ def measure_checkpoint(
         latents[camera], training[camera] = checkpoint_latents(
             config, agent, seed, camera, step, train, evaluation, out
         )
-    comparison, transfer = _measure(config.sweep_config(), latents, evaluation, seed)
+    comparison, transfer = measure_alignment(config.sweep_config(), latents, evaluation, seed)
     probes = {
         camera: probe_summary(latents[camera], state, camera, test_size=config.test_size)
         for camera in CAMERAS
@@ -194,7 +194,7 @@ def run_emergence(
     from socialview.agents import world_state
     from socialview.benchmarks.emergence_report import write_outputs
     from socialview.benchmarks.overlap_sweep import check_agents, prepare_out_dir
-    from socialview.benchmarks.sweep_cell import _record_once, dataset_seeds
+    from socialview.benchmarks.sweep_cell import dataset_seeds, record_once
 
     config.validate()
     check_agents(config.agents)
@@ -215,10 +215,10 @@ def run_emergence(
         sweep = config.sweep_config()
         train_seed, eval_seed = dataset_seeds(config.dataset_seed)
         data = out / "data"
-        train = _record_once(
+        train = record_once(
             data / "train", sweep, config.overlap, train_seed, config.dataset_steps
         )
-        evaluation = _record_once(
+        evaluation = record_once(
             data / "eval", sweep, config.overlap, eval_seed, config.eval_steps
         )
         state = world_state(evaluation)

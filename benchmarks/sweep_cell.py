@@ -4,7 +4,9 @@ A cell is (target overlap, viewpoint shift, seed). Its result is a JSON file wri
 everything it builds on the way (recordings, run folders with checkpoints) lives
 in the cell's folder, so a killed cell resumes where it stopped. The function is
 a plain top-level callable of JSON-able arguments so that local processes and
-Ray workers can run it unchanged.
+Ray workers can run it unchanged. Its steps (``record_once``, ``train_and_embed``,
+``raw_pixels``, ``measure_alignment``) are public so the emergence curve and the
+studies measure exactly as a sweep cell does.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from tqdm.auto import tqdm
 
 from socialview.benchmarks._io import write_json_atomic
 from socialview.benchmarks.sweep_config import SweepConfig
+
+__all__ = [
+    "CAMERAS", "PIXELS", "RESULT_VERSION", "cell_id", "dataset_seeds", "derived_seed",
+    "heldout_split", "measure_alignment", "raw_pixels", "record_once", "run_cell",
+    "safe_name", "train_and_embed", "transfer_every_label", "unit_total_variance",
+    "unreachable_result",
+]
 
 CAMERAS = ("cam0", "cam1")
 #: 2: state probes per agent and camera, the ``pixels`` reference, reference flags.
@@ -57,7 +66,7 @@ def dataset_seeds(seed: int) -> tuple[int, int]:
     return 1000 * seed + 1, 1000 * seed + 2
 
 
-def _record_once(
+def record_once(
     out: Path,
     config: SweepConfig,
     overlap: float,
@@ -150,7 +159,7 @@ def unit_total_variance(latents: np.ndarray, fit_rows: int) -> np.ndarray:
     return (centred / spread if spread > 0 else centred).astype(np.float32)
 
 
-def _train_and_embed(
+def train_and_embed(
     config: SweepConfig,
     agent_name: str,
     seed: int,
@@ -202,7 +211,9 @@ def raw_pixels(evaluation: Path, camera: str, side: int = PIXELS_SIDE) -> np.nda
     return drop_constant_columns(pooled.reshape(t, -1) / 255.0)
 
 
-def _measure(config: SweepConfig, latents: dict[str, np.ndarray], evaluation: Path, seed: int):
+def measure_alignment(
+    config: SweepConfig, latents: dict[str, np.ndarray], evaluation: Path, seed: int
+) -> tuple[dict, dict]:
     """Alignment metrics and zero-shot transfer between the two cameras' latents.
 
     Transfer is measured for every task label (:mod:`socialview.envs.labels`); the
@@ -311,11 +322,11 @@ def run_cell(
     try:
         train_seed, eval_seed = dataset_seeds(seed)
         stages.set_postfix_str("record")
-        train = _record_once(
+        train = record_once(
             work / "train", config, overlap, train_seed, config.dataset_steps, viewpoint_shift
         )
         stages.update()
-        evaluation = _record_once(
+        evaluation = record_once(
             work / "eval", config, overlap, eval_seed, config.eval_steps, viewpoint_shift
         )
         stages.update()
@@ -327,7 +338,7 @@ def run_cell(
         probe_test_size = 1.0 - split / len(state.episode)  # the very episodes the maps hold out
         stages.set_postfix_str("measure pixels")
         pixels = {camera: raw_pixels(evaluation, camera) for camera in CAMERAS}
-        comparison, transfer = _measure(config, pixels, evaluation, seed)
+        comparison, transfer = measure_alignment(config, pixels, evaluation, seed)
         stages.update()
         agents: dict[str, Any] = {PIXELS: {
             "compare": comparison, "transfer": transfer, "reference": True,
@@ -336,13 +347,13 @@ def run_cell(
             latents, training = {}, {}
             for camera in CAMERAS:
                 stages.set_postfix_str(f"train {agent_name}/{camera}")
-                run_dir = work / "runs" / f"{_safe(agent_name)}-{camera}"
-                latents[camera], training[camera] = _train_and_embed(
+                run_dir = work / "runs" / f"{safe_name(agent_name)}-{camera}"
+                latents[camera], training[camera] = train_and_embed(
                     config, agent_name, seed, camera, train, evaluation, run_dir
                 )
                 stages.update()
             stages.set_postfix_str(f"measure {agent_name}")
-            comparison, transfer = _measure(config, latents, evaluation, seed)
+            comparison, transfer = measure_alignment(config, latents, evaluation, seed)
             stages.update()
             agents[agent_name] = {
                 "compare": comparison, "transfer": transfer, "train": training,
@@ -373,6 +384,6 @@ def run_cell(
     return result
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
     """A folder-safe form of an agent name (``pkg.mod:Attr`` -> ``pkg.mod_Attr``)."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)

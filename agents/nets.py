@@ -24,10 +24,12 @@ __all__ = [
     "ConvEncoder",
     "EncoderConfig",
     "PredictorMLP",
+    "TotalVarianceNorm",
     "build_module",
     "effective_rank",
     "embedding_std",
     "init_parameters",
+    "make_output_norm",
 ]
 
 
@@ -66,10 +68,13 @@ class EncoderConfig:
     temperature: float = 0.1
     """Initial softmax temperature of the "keypoints" head (learned afterwards); lower is
     sharper."""
-    output_norm: bool = True
-    """Standardise every latent unit over the batch (BatchNorm without scale or shift;
-    running statistics at ``encode`` time). Fixes the latents' scale, which a contrastive
-    loss would otherwise inflate, and keeps units comparable for orthogonal maps."""
+    output_norm: bool | str = True
+    """How the latent's scale is fixed (running statistics at ``encode`` time), which a
+    contrastive loss would otherwise inflate. ``True`` or ``"unit"``: standardise every
+    latent unit over the batch (BatchNorm without scale or shift), so every unit carries
+    the same variance whether it encodes the world or not. ``"total"``: centre the latent
+    and fix only its total variance (:class:`TotalVarianceNorm`), so the loss decides how
+    the variance is shared among units. ``False`` or ``"none"``: no normalisation."""
 
 
 def _activation() -> nn.Module:
@@ -104,8 +109,7 @@ class ConvEncoder(nn.Module):
             self.head = nn.Linear(in_ch * cfg.grid * cfg.grid, cfg.latent_dim)
         else:
             raise ValueError(f"head must be 'keypoints' or 'flatten', got {cfg.head!r}")
-        self.out_norm = (nn.BatchNorm1d(cfg.latent_dim, affine=False, momentum=0.01)
-                         if cfg.output_norm else nn.Identity())
+        self.out_norm = make_output_norm(cfg.output_norm, cfg.latent_dim)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -121,6 +125,47 @@ class ConvEncoder(nn.Module):
         feats = self.pool(self.convs(self.preprocess(frames)))
         z = self.out_norm(self.head(feats))
         return (z, feats) if return_features else z
+
+
+class TotalVarianceNorm(nn.Module):
+    """Centre ``(B, D)`` latents and divide by the root of their mean per-unit variance.
+
+    BatchNorm gives every unit unit variance; this fixes only the total (``D``), so a
+    unit the loss has no use for can shrink while the units that matter carry the
+    variance. Batch statistics in training, running ones (``momentum``) otherwise.
+    """
+
+    def __init__(self, dim: int, momentum: float = 0.01, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.register_buffer("running_mean", torch.zeros(dim))
+        self.register_buffer("running_var", torch.ones(()))
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running mean variance 1."""
+        self.running_mean.zero_()
+        self.running_var.fill_(1.0)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        if self.training and h.shape[0] > 1:
+            mean, var = h.mean(0), h.var(0, unbiased=False).mean()
+            with torch.no_grad():
+                self.running_mean.lerp_(mean.detach(), self.momentum)
+                self.running_var.lerp_(var.detach(), self.momentum)
+        else:
+            mean, var = self.running_mean, self.running_var
+        return (h - mean) / torch.sqrt(var + self.eps)
+
+
+def make_output_norm(kind: bool | str, dim: int) -> nn.Module:
+    """The latent normalisation named by ``EncoderConfig.output_norm``."""
+    if kind is True or kind == "unit":
+        return nn.BatchNorm1d(dim, affine=False, momentum=0.01)
+    if kind == "total":
+        return TotalVarianceNorm(dim)
+    if kind is False or kind == "none":
+        return nn.Identity()
+    raise ValueError(f"output_norm must be True/'unit', 'total' or False/'none'; got {kind!r}")
 
 
 class SpatialSoftmax(nn.Module):
@@ -216,7 +261,8 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
                     nn.init.ones_(sub.weight)
                 if sub.bias is not None:
                     nn.init.zeros_(sub.bias)
-            elif isinstance(sub, nn.BatchNorm1d) and not sub.affine:
+            elif isinstance(sub, (nn.BatchNorm1d, TotalVarianceNorm)) and not getattr(
+                    sub, "affine", False):
                 sub.reset_running_stats()
             elif isinstance(sub, SpatialSoftmax):
                 nn.init.constant_(sub.log_temperature, math.log(sub.initial_temperature))

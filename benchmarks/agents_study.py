@@ -81,6 +81,17 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "jepa_w32_z16": {"agent": "jepa", "config": {"latent_dim": 16, "width": 32},
                      "steps": 1500, "env": FAST_WORLD,
                      "note": "16-d latent, conv width 32, 1,500 steps"},
+    # batch-normalising the latent gives every one of its 64 dims unit variance, world or
+    # not: the labelled ceiling without that norm shows what it costs the orthogonal map
+    "default_supervised_nonorm": {"agent": "supervised", "config": {"output_norm": False},
+                                  "steps": 800, "env": FAST_WORLD,
+                                  "note": "ceiling of the default encoder, latent not normalised"},
+    "default_jepa_totalnorm": {"agent": "jepa", "config": {"output_norm": "total"},
+                               "steps": 800, "env": FAST_WORLD,
+                               "note": "the default jepa, only the latent's total variance fixed"},
+    "default_supervised_totalnorm": {"agent": "supervised", "config": {"output_norm": "total"},
+                                     "steps": 800, "env": FAST_WORLD,
+                                     "note": "ceiling, only the latent's total variance fixed"},
     # a linear latent dynamics model (z' = z + W[z, a]): a code in which the world moves
     # linearly is what makes two agents' codes linear functions of one state
     "default_jepa_linpred": {"agent": "jepa", "config": {"predictor_layers": 1}, "steps": 800,

@@ -83,6 +83,27 @@ def test_output_norm_uses_running_statistics_at_encode_time(synthetic_dataset):
     torch.testing.assert_close(agent.encode(frames), expected)
 
 
+def test_total_variance_norm_fixes_only_the_total():
+    from socialview.agents.nets import TotalVarianceNorm
+
+    gen = torch.Generator().manual_seed(0)
+    scales = torch.tensor([5.0, 1.0, 0.1, 0.0])
+    h = torch.randn(512, 4, generator=gen) * scales + 3.0
+    norm = TotalVarianceNorm(4, momentum=1.0)
+    z = norm(h)
+    torch.testing.assert_close(z.mean(0), torch.zeros(4), atol=1e-5, rtol=0)
+    variances = z.var(0, unbiased=False)
+    assert float(variances.mean()) == pytest.approx(1.0, rel=1e-4)  # the total is fixed...
+    assert float(variances[0]) > 100 * float(variances[2])  # ...not each unit's share
+    norm.eval()  # momentum 1: the running statistics are this batch's
+    torch.testing.assert_close(norm(h), z, atol=1e-5, rtol=1e-5)
+
+
+def test_unknown_output_norm_is_refused():
+    with pytest.raises(ValueError, match=r"output_norm must be .* got 'bogus'"):
+        make_agent("jepa", output_norm="bogus")
+
+
 @pytest.mark.parametrize(("key", "value"), [("regularizer", "barlow"), ("target", "slow"),
                                             ("history", 0)])
 def test_bad_objective_settings_name_the_parameter(key, value):

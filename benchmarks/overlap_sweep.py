@@ -57,6 +57,7 @@ from socialview.benchmarks.sweep_report import (
     cell_rows,
     findings,
     knowledge_lines,
+    label_transfer_lines,
     rows_to_csv,
     summarise,
     summary_table,
@@ -429,6 +430,14 @@ def write_report(
         "### Numbers",
         "",
         summary_table(summary, metrics, [(o, sh) for sh, o, _ in holes]),
+        "",
+        "### Zero-shot transfer per task label",
+        "",
+        "A probe fitted on camera 0's latents, applied to camera 1's through the orthogonal "
+        "map (no step on camera 1); mean over every reachable cell and seed "
+        "(docs/labels.md says which labels need a world model).",
+        "",
+        *label_transfer_lines(rows, config.agents),
         "",
     ]
     if holes:

@@ -428,3 +428,34 @@ def knowledge_lines(rows: Sequence[dict[str, Any]], agents: Sequence[str]) -> li
             )
         lines.append(f"- `{agent}` state-probe R² {_interval(ours)}: " + "; ".join(parts) + ".")
     return lines
+
+
+def label_transfer_lines(rows: Sequence[dict[str, Any]], agents: Sequence[str]) -> list[str]:
+    """Zero-shot transfer per task label: mean accuracy over every reachable cell and seed.
+
+    One row per label (``transfer_accuracy_<label>`` rows), one column per agent and the
+    raw pixels, and the label's chance (majority-class share of the scored frames);
+    a label where no agent leaves chance tells nothing about the map.
+    """
+    values: dict[tuple[str, str], list[float]] = defaultdict(list)
+    chance: dict[str, list[float]] = defaultdict(list)
+    prefix = "transfer_accuracy_"
+    for row in rows:
+        if row["metric"].startswith(prefix) and row["value"] is not None:
+            label = row["metric"][len(prefix):]
+            values[(label, row["agent"])].append(row["value"])
+            if row["agent"] == PIXELS:
+                chance[label].append(row["null_mean"])
+    labels = sorted({label for label, _ in values})
+    names = [a for a in [*agents, PIXELS] if any((lab, a) in values for lab in labels)]
+    if not labels:
+        return []
+    lines = ["| label | " + " | ".join(names) + " | chance |",
+             "|---|" + "---|" * (len(names) + 1)]
+    for label in labels:
+        cells = [f"{np.mean(values[(label, a)]):.3f}" if values.get((label, a)) else "–"
+                 for a in names]
+        odds = f"{np.mean(chance[label]):.3f}" if chance.get(label) else "–"
+        default = " (default)" if label == DEFAULT_LABEL else ""
+        lines.append(f"| `{label}`{default} | " + " | ".join(cells) + f" | {odds} |")
+    return lines

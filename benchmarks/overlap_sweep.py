@@ -53,11 +53,10 @@ from socialview.benchmarks.sweep_config import (
     load_config_file,
     upgrade_legacy_keys,
 )
+from socialview.benchmarks.sweep_knowledge import knowledge_lines, label_transfer_lines
 from socialview.benchmarks.sweep_report import (
     cell_rows,
     findings,
-    knowledge_lines,
-    label_transfer_lines,
     rows_to_csv,
     summarise,
     summary_table,

@@ -92,6 +92,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "default_supervised_totalnorm": {"agent": "supervised", "config": {"output_norm": "total"},
                                      "steps": 800, "env": FAST_WORLD,
                                      "note": "ceiling, only the latent's total variance fixed"},
+    # a wider Gaussian kernel asks the code to place frames coarsely, not to tell every
+    # frame from every other: fewer dimensions spent on detail?
+    "default_jepa_t03": {"agent": "jepa", "config": {"infonce_temperature": 0.3},
+                         "steps": 800, "env": FAST_WORLD,
+                         "note": "the default jepa, InfoNCE temperature 0.3"},
+    "default_jepa_t1": {"agent": "jepa", "config": {"infonce_temperature": 1.0},
+                        "steps": 800, "env": FAST_WORLD,
+                        "note": "the default jepa, InfoNCE temperature 1"},
     # a linear latent dynamics model (z' = z + W[z, a]): a code in which the world moves
     # linearly is what makes two agents' codes linear functions of one state
     "default_jepa_linpred": {"agent": "jepa", "config": {"predictor_layers": 1}, "steps": 800,

@@ -199,7 +199,7 @@ def run_emergence(
     config.validate()
     check_agents(config.agents)
     out = Path(out_dir)
-    prepare_out_dir(out, config, force)
+    prepare_out_dir(out, config, force, may_grow=("agents", "seeds"))
     torch.set_num_threads(config.threads_per_cell)
     tasks = [
         (agent, seed, step)

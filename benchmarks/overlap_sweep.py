@@ -97,11 +97,16 @@ def check_agents(names: Sequence[str]) -> None:
         resolve_agent(name)
 
 
-def prepare_out_dir(out: Path, config: SweepConfig, force: bool) -> None:
+def prepare_out_dir(
+    out: Path, config: SweepConfig, force: bool, may_grow: Sequence[str] = ()
+) -> None:
     """Create ``out`` or check that it holds this same sweep; never mix two sweeps.
 
     A folder holding another sweep's ``config.json`` is refused (with the
-    settings that differ) unless ``force`` is set, which deletes it first.
+    settings that differ) unless ``force`` is set, which deletes it first. List
+    settings named in ``may_grow`` may differ when the saved list is contained in
+    the new one (e.g. the emergence curve's ``agents`` and ``seeds``, whose
+    measurements are kept per agent and seed): what was measured stays valid.
     """
     saved = out / "config.json"
     if saved.exists():
@@ -110,13 +115,15 @@ def prepare_out_dir(out: Path, config: SweepConfig, force: bool) -> None:
             previous = type(config).from_dict(previous).to_dict()
         except (TypeError, ValueError):
             pass  # not loadable today: compared as saved, so it differs and is refused
-        if previous != config.to_dict():
+        current = config.to_dict()
+        differing = sorted(
+            key
+            for key in set(previous) | set(current)
+            if previous.get(key) != current.get(key)
+            and not (key in may_grow and _contained(previous.get(key), current.get(key)))
+        )
+        if differing:
             if not force:
-                differing = sorted(
-                    key
-                    for key in set(previous) | set(config.to_dict())
-                    if previous.get(key) != config.to_dict().get(key)
-                )
                 raise SweepError(
                     f"--out {str(out)!r} holds another sweep's results (settings differ: "
                     f"{differing}); choose another --out, or pass --force to delete them"
@@ -128,6 +135,11 @@ def prepare_out_dir(out: Path, config: SweepConfig, force: bool) -> None:
         )
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(saved, {"config": config.to_dict(), "versions": software_versions()})
+
+
+def _contained(old: Any, new: Any) -> bool:
+    """Whether list ``old`` is contained in list ``new`` (a setting that only grew)."""
+    return isinstance(old, list) and isinstance(new, list) and all(v in new for v in old)
 
 
 def software_versions() -> dict[str, str]:

@@ -109,6 +109,27 @@ def test_rerun_after_losing_measurements_gives_the_same_numbers(tiny_run, tmp_pa
         assert json.dumps(ours, sort_keys=True) == json.dumps(theirs, sort_keys=True), name
 
 
+@pytest.mark.slow
+def test_adding_a_seed_reuses_the_measured_ones_and_other_changes_are_refused(
+        tiny_run, tmp_path, capsys):
+    _, original = tiny_run
+    out = tmp_path / "run"
+    shutil.copytree(original, out)
+    kept = out / "measurements" / "jepa_seed0_step20.json"
+    kept_mtime = kept.stat().st_mtime_ns
+    grown = ["emergence", "--preset", "smoke", *TINY_FLAGS, "--seeds", "0", "1",
+             "--out", str(out), "--quiet"]
+    assert main(grown) == 0  # a seed more: seed 0's measurements are reused
+    assert kept.stat().st_mtime_ns == kept_mtime
+    assert (out / "measurements" / "jepa_seed1_step20.json").is_file()
+    saved = json.loads((out / "config.json").read_text())["config"]
+    assert saved["seeds"] == [0, 1] and saved["agents"] == ["jepa", "random"]
+    changed = ["emergence", "--preset", "smoke", *TINY_FLAGS, "--seeds", "0", "1",
+               "--overlap", "0.5", "--out", str(out), "--quiet"]
+    assert main(changed) != 0
+    assert "settings differ: ['overlap']" in capsys.readouterr().err
+
+
 def test_checkpoints_are_distinct_rounded_fractions():
     config = EmergenceConfig.from_dict({"train_steps": 1000, "agent_steps": {"pca": 3}})
     assert config.checkpoints("jepa") == [0, 10, 30, 100, 300, 1000]

@@ -196,12 +196,17 @@ def compute_labels(
     return {spec.name: spec.compute(objects, pusher, episode) for spec in specs}
 
 
+#: The labels that need only the current frame, in the order of LABELS.
+_CAUSAL = tuple(spec for spec in LABELS.values() if spec.causal)
+_ONE_EPISODE = np.zeros(1, dtype=np.int64)
+
+
 def current_labels(object_pos: np.ndarray, agent_pos: np.ndarray) -> dict[str, int]:
-    """The causal labels of one frame (what the env's ``info`` carries)."""
-    names = [name for name, spec in LABELS.items() if spec.causal]
-    labels = compute_labels(np.asarray(object_pos)[None], np.asarray(agent_pos)[None],
-                            np.zeros(1, dtype=np.int64), names)
-    return {f"label_{name}": int(value[0]) for name, value in labels.items()}
+    """The causal labels of one frame (what the env's ``info`` carries, every step)."""
+    objects = np.asarray(object_pos, dtype=np.float64)[None, :, :2]
+    pusher = np.asarray(agent_pos, dtype=np.float64)[None, :2]
+    return {f"label_{spec.name}": int(spec.compute(objects, pusher, _ONE_EPISODE)[0])
+            for spec in _CAUSAL}
 
 
 def dataset_labels(dataset: object, name: str) -> np.ndarray:

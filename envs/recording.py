@@ -172,12 +172,9 @@ def _record_into(
     for array in arrays.values():
         array.flush()
     labels = compute_labels(arrays["object_pos"], arrays["agent_pos"], arrays["episode"])
-    for name, values in labels.items():
-        arrays[f"label_{name}"] = np.lib.format.open_memmap(
-            folder / f"label_{name}.npy", "w+", np.int64, values.shape
-        )
-        arrays[f"label_{name}"][:] = values
-        arrays[f"label_{name}"].flush()
+    for name, values in labels.items():  # look-ahead labels need the whole recording
+        np.save(folder / f"label_{name}.npy", values)
+        arrays[f"label_{name}"] = values
     matrix = np.mean(overlaps, axis=0)
     meta = {
         "format_version": FORMAT_VERSION,

@@ -424,19 +424,19 @@ class SocialViewEnv(gym.Env):
         velocities = np.stack([self.data.qvel[a : a + 2] for a in self._object_qpos])
         velocities = np.concatenate([velocities, np.zeros((self.num_objects, 1))], axis=1)
         distance = float(np.linalg.norm(positions[0, :2] - self.goal))
-        x, y = positions[0, 0], positions[0, 1]
-        quadrant = (0 if y >= 0 else 3) if x >= 0 else (1 if y >= 0 else 2)
+        pusher = self.data.xpos[self._pusher_body].copy()
+        labels = current_labels(positions, pusher)
         return {
             "object_pos": positions,
             "object_vel": velocities,
-            "agent_pos": self.data.xpos[self._pusher_body].copy(),
+            "agent_pos": pusher,
             "goal": self.goal.copy(),
             "visible": self._visibility(positions, obs),
-            "quadrant": quadrant,
+            "quadrant": labels["label_quadrant"],  # the first release's name for it
             "distance_to_goal": distance,
             "arena_share": self.arena_share.copy(),
             "object_pixels": self._object_pixels(obs),
-            **current_labels(positions, self.data.xpos[self._pusher_body]),
+            **labels,
         }
 
     def _object_pixels(self, obs: dict[str, np.ndarray]) -> np.ndarray:

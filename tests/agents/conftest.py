@@ -48,6 +48,20 @@ def recorded_dataset(tmp_path_factory) -> Path:
                           preview=False, progress=False, episode_steps=100)
 
 
+@pytest.fixture(scope="session")
+def whole_arena_recordings(tmp_path_factory) -> tuple[Path, Path]:
+    """Training and separately seeded evaluation recordings, both cameras seeing the
+    whole arena (zoom rig, overlap 1), 32x32, short episodes: what the slow tests of
+    "does this agent learn the world" train and probe on (recorded once, ~20 s)."""
+    from socialview.envs import record_dataset
+
+    root = tmp_path_factory.mktemp("whole_arena")
+    kwargs = {"overlap": 1.0, "num_cameras": 2, "image_size": 32, "preview": False,
+              "progress": False, "episode_steps": 16, "env_kwargs": {"rig": "zoom"}}
+    return (record_dataset(root / "train", steps=2000, seed=1, **kwargs),
+            record_dataset(root / "eval", steps=1600, seed=2, **kwargs))
+
+
 @pytest.fixture()
 def register_temp_agent():
     """Register agents for one test and remove them afterwards (no leaks between tests)."""

@@ -9,13 +9,8 @@ from socialview.alignment import state_probe
 
 
 @pytest.mark.slow
-def test_default_jepa_beats_the_untrained_encoder_on_the_state_probe(tmp_path):
-    from socialview.envs import record_dataset
-
-    kwargs = {"overlap": 1.0, "num_cameras": 1, "image_size": 32, "preview": False,
-              "progress": False, "episode_steps": 16, "env_kwargs": {"rig": "zoom"}}
-    train = record_dataset(tmp_path / "train", steps=2000, seed=1, **kwargs)
-    evaluation = record_dataset(tmp_path / "eval", steps=1600, seed=2, **kwargs)
+def test_default_jepa_beats_the_untrained_encoder_on_the_state_probe(whole_arena_recordings):
+    train, evaluation = whole_arena_recordings
     state = world_state(evaluation)
 
     def probe(agent):

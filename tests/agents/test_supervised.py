@@ -39,13 +39,8 @@ def test_supervised_refuses_batches_without_state(recorded_dataset):
 
 
 @pytest.mark.slow
-def test_supervised_reaches_a_high_held_out_probe(tmp_path):
-    from socialview.envs import record_dataset
-
-    kwargs = {"overlap": 1.0, "num_cameras": 2, "image_size": 32, "preview": False,
-              "progress": False, "episode_steps": 20, "env_kwargs": {"rig": "zoom"}}
-    train = record_dataset(tmp_path / "train", steps=1500, seed=1, **kwargs)
-    evaluation = record_dataset(tmp_path / "eval", steps=1200, seed=2, **kwargs)
+def test_supervised_reaches_a_high_held_out_probe(whole_arena_recordings):
+    train, evaluation = whole_arena_recordings
     agent = make_agent("supervised", seed=0, input_size=None, depth=2, latent_dim=32)
     train_agent(agent, train, "cam0", steps=400, batch_size=64, progress=False, device="cpu")
     state = world_state(evaluation)

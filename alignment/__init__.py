@@ -16,7 +16,9 @@ agents.
 * One call (:mod:`.compare`): :func:`compare` -> :class:`CompareResult`;
   :func:`anchor_curve` -> :class:`AnchorCurve`.
 * Knowing the world (:mod:`.state_probe`): :func:`state_probe` -> held-out ridge
-  and k-NN R² from latents to world-state targets, split by whole episodes.
+  and k-NN R² from latents to world-state targets, split by whole episodes;
+  :func:`state_share` -> how much of a latent's variance is a linear function
+  of the state (what a linear map from another camera can recover).
 * Transfer (:mod:`.transfer`): :func:`transfer_probe` -> :class:`TransferResult`,
   with the deterministic :class:`LogisticProbe`.
 * Input checks (:mod:`.validation`): every entry point raises ``ValueError``
@@ -64,6 +66,7 @@ from .metrics import (
     train_test_indices,
 )
 from .state_probe import StateProbeResult, episode_split, state_probe
+from .state_share import state_share
 from .stats import (
     CI_METHODS,
     BootstrapResult,
@@ -119,6 +122,7 @@ __all__ = [
     "rsa",
     "shape_distance",
     "state_probe",
+    "state_share",
     "svcca",
     "train_test_indices",
     "transfer_probe",

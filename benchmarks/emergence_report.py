@@ -45,6 +45,7 @@ PROBE_KEYS = (
     "pusher_knn_r2",
     "objects_r2",
     "objects_knn_r2",
+    "state_share",
 )
 #: Charted metrics in panel order: the state probe first, then the sweep's alignment panels.
 EMERGENCE_METRICS = (
@@ -68,7 +69,7 @@ def record_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         "state_probe_knn_r2": _mean_or_none([p["knn_pooled_r2"] for p in probes.values()]),
     }
     for camera, probe in probes.items():
-        values.update({f"{key}_{camera}": probe[key] for key in PROBE_KEYS})
+        values.update({f"{key}_{camera}": probe.get(key) for key in PROBE_KEYS})
     values.update({m: s["value"] for m, s in record["compare"]["metrics"].items()})
     values.update({m: record["transfer"][m] for m in TRANSFER_METRICS})
     return [{**common, "metric": metric, "value": value} for metric, value in values.items()]

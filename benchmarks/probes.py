@@ -39,9 +39,11 @@ def probe_summary(latents: np.ndarray, state: Any, camera: str,
     dict
         ``pooled_r2``, ``knn_pooled_r2``, ``objects_r2``, ``objects_knn_r2``,
         ``pusher_r2``, ``pusher_knn_r2``,
-        ``bodies`` (body -> {"r2", "knn_r2"}) and ``detail`` (the full probe result).
+        ``bodies`` (body -> {"r2", "knn_r2"}), ``state_share`` (the share of the latents'
+        held-out variance that is a linear function of the whole state,
+        :func:`socialview.alignment.state_share`) and ``detail`` (the full probe result).
     """
-    from socialview.alignment import state_probe
+    from socialview.alignment import state_probe, state_share
 
     result = state_probe(latents, state.values, state.episode, mask=state.mask(camera),
                          target_names=state.names, test_size=test_size)
@@ -56,5 +58,6 @@ def probe_summary(latents: np.ndarray, state: Any, camera: str,
         "pusher_r2": bodies["pusher"]["r2"],
         "pusher_knn_r2": bodies["pusher"]["knn_r2"],
         "bodies": bodies,
+        "state_share": state_share(latents, state.values, state.episode, test_size=test_size),
         "detail": result.to_dict(),
     }

@@ -28,6 +28,7 @@ KNOWLEDGE_COLUMNS = (
     ("state_probe_pusher_knn_r2", "pusher k-NN"),
     ("state_probe_objects_r2", "objects ridge"),
     ("state_probe_objects_knn_r2", "objects k-NN"),
+    ("state_share", "state share"),
 )
 
 
@@ -97,7 +98,10 @@ def knowledge_lines(rows: Sequence[dict[str, Any]], agents: Sequence[str]) -> li
         "",
         f"Held-out R² of probes from each camera's latents to the x/y of the pusher and the "
         f"objects (mean of the two cameras), averaged over every reachable cell; 95% intervals "
-        f"over {unit}. 1 is perfect, 0 is the mean; below 0 the probe does worse than the mean.",
+        f"over {unit}. 1 is perfect, 0 is the mean; below 0 the probe does worse than the mean. "
+        "State share: the share of the latent's held-out variance that is a linear function "
+        "of the world state (`socialview.alignment.state_share`); a linear map from the other "
+        "camera can recover little more than this, however well the probe reads the state.",
         "",
     ]
     ceiling = next((a for a in agents if a in references), None)

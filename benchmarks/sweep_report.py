@@ -64,6 +64,7 @@ STATE_PROBE_METRICS = (
     ("state_probe_pusher_knn_r2", "pusher_knn_r2"),
     ("state_probe_objects_r2", "objects_r2"),
     ("state_probe_objects_knn_r2", "objects_knn_r2"),
+    ("state_share", "state_share"),
 )
 #: Name of the raw-pixel reference among the agents of a cell (see ``sweep_cell.PIXELS``).
 PIXELS = "pixels"

@@ -66,7 +66,8 @@ def test_command_writes_every_output_with_checkpoints_and_flops(tiny_run):
         rows = list(reader)
     metrics = {row["metric"] for row in rows}
     assert {"state_probe_r2", "r2_orthogonal", "r2_linear", "linear_cka", "mutual_knn"} <= metrics
-    assert {"transfer_accuracy", "pusher_r2_cam0", "objects_knn_r2_cam1"} <= metrics
+    assert {"transfer_accuracy", "pusher_r2_cam0", "objects_knn_r2_cam1",
+            "state_share_cam0"} <= metrics
     assert len(rows) == 6 * len(metrics)  # 5 jepa checkpoints + 1 random
 
 
@@ -82,7 +83,7 @@ def test_untrained_checkpoint_probe_equals_a_fresh_agent(tiny_run):
     for camera in ("cam0", "cam1"):
         agent = make_agent("jepa", seed=derived_seed(0, "jepa", camera), latent_dim=16)
         fresh = probe_summary(embed(agent, evaluation, camera), world_state(evaluation), camera)
-        for key in ("pooled_r2", "knn_pooled_r2", "pusher_r2", "objects_r2"):
+        for key in ("pooled_r2", "knn_pooled_r2", "pusher_r2", "objects_r2", "state_share"):
             assert record["probe"][camera][key] == pytest.approx(fresh[key], rel=1e-6, abs=1e-9)
 
 

@@ -105,7 +105,8 @@ def test_smoke_preset_end_to_end(smoke_sweep):
     assert transfer["label"] == DEFAULT_LABEL
     assert transfer["transfer_accuracy"] == transfer["labels"][DEFAULT_LABEL]["transfer_accuracy"]
     probes = {"state_probe_r2", "state_probe_r2_cam0", "state_probe_r2_cam1",
-              "state_probe_knn_r2", "state_probe_pusher_r2", "state_probe_objects_r2"}
+              "state_probe_knn_r2", "state_probe_pusher_r2", "state_probe_objects_r2",
+              "state_share", "state_share_cam0"}
     assert probes <= metrics
     # every agent and the raw-pixel reference: one row per cell x agent x metric
     assert {row["agent"] for row in rows} == {*config.agents, PIXELS}
@@ -117,6 +118,7 @@ def test_smoke_preset_end_to_end(smoke_sweep):
     assert knows < alike < report.index("![state probe and alignment")
     assert "| pixels | raw pixels (reference) |" in report
     assert "`jepa` state-probe R²" in report and "`random` untrained control" in report
+    assert "| state share |" in report
     assert '"train_steps": 30' in report  # the resolved config is in the report
     assert "### Zero-shot transfer per task label" in report
     assert f"| `{DEFAULT_LABEL}` (default) |" in report

@@ -45,6 +45,7 @@ from socialview.agents.nets import (
     build_module,
     effective_rank,
     embedding_std,
+    make_projector,
 )
 from socialview.agents.registry import register_agent
 from socialview.agents.torch_agent import TorchAgent
@@ -127,6 +128,18 @@ class JEPAConfig(EncoderConfig):
     """Random directions per SIGReg evaluation."""
     infonce_temperature: float = 0.1
     """Kernel width of the InfoNCE scores, ``-||pred - target||^2 / (temperature * d)``."""
+    projector_hidden: int = 0
+    """0: the regulariser and the InfoNCE scores see the latent itself. > 0: they see a
+    projection of it, an MLP (this hidden width, then ``projector_dim``, batch-normalised);
+    the predictor still works on the latent, which is what ``encode`` returns. A
+    contrastive loss wants its codes spread over every dimension; through a nonlinear
+    projector that spreading need not happen in the latent itself."""
+    projector_dim: int = 64
+    """Output width of the projector (``projector_hidden`` > 0)."""
+    latent_penalty: float = 0.0
+    """Weight of the mean squared latent, ``mean_b ||z_b||^2 / D``: a latent direction the
+    loss has no use for then decays instead of keeping its initial variance. Meant for an
+    unnormalised latent (``output_norm=False``) read through a projector."""
 
 
 def variance_loss(z: torch.Tensor, target: float = 1.0, eps: float = 1e-4) -> torch.Tensor:
@@ -196,7 +209,7 @@ class JEPAAgent(TorchAgent):
     """
 
     config_class = JEPAConfig
-    module_names = ("encoder", "target_encoder", "predictor")
+    module_names = ("encoder", "target_encoder", "predictor", "projector")
 
     def _build(self) -> None:
         cfg: JEPAConfig = self.config
@@ -208,6 +221,14 @@ class JEPAAgent(TorchAgent):
         for name in ("horizon", "history"):
             if getattr(cfg, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(cfg, name)}")
+        for name in ("projector_hidden", "latent_penalty"):
+            if getattr(cfg, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(cfg, name)}")
+        if cfg.projector_hidden and cfg.projector_dim < 1:
+            raise ValueError(f"projector_dim must be >= 1, got {cfg.projector_dim}")
+        if cfg.projector_hidden and cfg.regularizer != "infonce":
+            raise ValueError(f"projector_hidden={cfg.projector_hidden} needs "
+                             f"regularizer='infonce', got {cfg.regularizer!r}")
         enc_cfg = EncoderConfig(**{k: getattr(cfg, k) for k in EncoderConfig.__dataclass_fields__})
         #: Frames after frame t that each batch holds: the history's other frames, then
         #: the prediction horizon (the trainer reads this).
@@ -223,7 +244,10 @@ class JEPAAgent(TorchAgent):
                                  cfg.predictor_layers, history=cfg.history),
             self.generator,
         )
-        params = list(self.encoder.parameters()) + list(self.predictor.parameters())
+        self.projector = build_module(lambda: make_projector(
+            cfg.latent_dim, cfg.projector_hidden, cfg.projector_dim), self.generator)
+        params = [p for name in ("encoder", "predictor", "projector")
+                  for p in getattr(self, name).parameters()]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     def momentum(self, step: int | None = None) -> float:
@@ -278,11 +302,19 @@ class JEPAAgent(TorchAgent):
         pred = self._predict(context, batch.action[:, cfg.history - 1:])
         z = context[:, -1]
         out = {"z": z, "targets": targets, "pred_mse": F.mse_loss(pred, targets)}
+        if cfg.projector_hidden:  # one pass: predictions and targets share batch statistics
+            projected = self.projector(torch.cat([pred, targets], dim=1).flatten(0, 1))
+            pred, targets = projected.view(pred.shape[0], -1, projected.shape[-1]).split(
+                pred.shape[1], dim=1)
         if cfg.anti_collapse and cfg.regularizer == "infonce":
             out["pred_loss"] = infonce_loss(pred, targets, cfg.infonce_temperature)
         else:
             out["pred_loss"] = out["pred_mse"]
         loss = cfg.pred_weight * out["pred_loss"]
+        if cfg.latent_penalty:
+            latent = torch.cat([context, out["targets"]], dim=1)
+            out["latent_penalty"] = latent.pow(2).mean()
+            loss = loss + cfg.latent_penalty * out["latent_penalty"]
         if cfg.anti_collapse and cfg.regularizer == "vicreg":
             out["var_loss"] = variance_loss(z, cfg.var_target)
             out["cov_loss"] = covariance_loss(z)
@@ -326,12 +358,13 @@ class JEPAAgent(TorchAgent):
             "pred_loss": float(out["pred_loss"].detach()),
             "pred_mse": float(out["pred_mse"].detach()),
         }
-        for key in ("var_loss", "cov_loss", "sigreg_loss", "kp_var_loss", "kp_cov_loss"):
+        for key in ("var_loss", "cov_loss", "sigreg_loss", "kp_var_loss", "kp_cov_loss",
+                    "latent_penalty"):
             if key in out:
                 metrics[key] = float(out[key].detach())
         z = out["z"].detach()
         metrics["emb_std"] = embedding_std(z)
         metrics["eff_rank"] = effective_rank(z)
-        metrics["target_std"] = embedding_std(out["targets"][:, -1])
+        metrics["target_std"] = embedding_std(out["targets"][:, -1].detach())
         metrics["ema_momentum"] = momentum
         return metrics

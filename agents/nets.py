@@ -30,6 +30,7 @@ __all__ = [
     "embedding_std",
     "init_parameters",
     "make_output_norm",
+    "make_projector",
 ]
 
 
@@ -238,6 +239,16 @@ class PredictorMLP(nn.Module):
 
     def forward(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         return z[:, -self.latent_dim:] + self.net(torch.cat([z, a], dim=-1))
+
+
+def make_projector(latent_dim: int, hidden: int, out_dim: int) -> nn.Module:
+    """MLP ``latent -> hidden -> out_dim`` with a batch-normalised output (no scale or
+    shift), or ``nn.Identity`` when ``hidden`` is 0: where a contrastive loss reads the
+    latent through a projection, the projection (not the latent) carries the spread."""
+    if hidden == 0:
+        return nn.Identity()
+    return nn.Sequential(nn.Linear(latent_dim, hidden), nn.LayerNorm(hidden), _activation(),
+                         nn.Linear(hidden, out_dim), nn.BatchNorm1d(out_dim, affine=False))
 
 
 def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:

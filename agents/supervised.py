@@ -46,6 +46,10 @@ class SupervisedConfig(EncoderConfig):
     """AdamW learning rate."""
     weight_decay: float = 1e-5
     """AdamW weight decay."""
+    latent_penalty: float = 0.0
+    """Weight of the mean squared latent, ``mean_b ||z_b||^2 / D``: latent directions the
+    head does not read then decay instead of keeping their initial (view-specific)
+    variance. Meant for an unnormalised latent (``output_norm=False``)."""
 
 
 @register_agent("supervised")
@@ -68,6 +72,8 @@ class SupervisedAgent(TorchAgent):
         cfg: SupervisedConfig = self.config
         if cfg.state_dim < 1:
             raise ValueError(f"state_dim must be >= 1, got {cfg.state_dim}")
+        if cfg.latent_penalty < 0:
+            raise ValueError(f"latent_penalty must be >= 0, got {cfg.latent_penalty}")
         enc_cfg = EncoderConfig(**{k: getattr(cfg, k) for k in EncoderConfig.__dataclass_fields__})
         self.encoder = build_module(lambda: ConvEncoder(enc_cfg), self.generator)
         self.head = build_module(lambda: nn.Linear(cfg.latent_dim, cfg.state_dim), self.generator)
@@ -111,6 +117,8 @@ class SupervisedAgent(TorchAgent):
         self._update_stats(batch.state)
         z = self.encoder(batch.obs)
         loss = F.mse_loss(self.head(z), self.standardise(batch.state))
+        if self.config.latent_penalty:
+            loss = loss + self.config.latent_penalty * z.pow(2).mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()

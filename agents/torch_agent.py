@@ -121,6 +121,8 @@ class TorchAgent:
             raise AgentStateError(f"state dict belongs to agent {state['agent_class']!r}, "
                                   f"cannot load it into {self.kind!r}")
         for name, m in self.modules().items():
+            if name not in state["modules"] and not m.state_dict():
+                continue  # a stateless module (e.g. nn.Identity) older states did not save
             try:
                 m.load_state_dict(state["modules"][name])
             except (KeyError, RuntimeError) as exc:

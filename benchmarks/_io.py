@@ -23,6 +23,19 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
+def save_npz_atomic(path: str | os.PathLike, **arrays: Any) -> Path:
+    """Save ``arrays`` as an uncompressed ``.npz`` at ``path`` via a temporary file and a rename."""
+    import numpy as np
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    with open(partial, "wb") as handle:
+        np.savez(handle, **arrays)
+    os.replace(partial, path)
+    return path
+
+
 def _plain(value: Any) -> Any:
     """JSON fallback for numpy scalars/arrays and paths."""
     if hasattr(value, "tolist"):

@@ -9,6 +9,9 @@ measures:
 * the held-out state probe of each camera's agent (ridge and k-NN, pusher and
   objects apart; :func:`socialview.alignment.state_probe`), on the frames where
   each body is visible to that camera;
+* the share of each latent's held-out variance that is a linear function of the
+  world state (:func:`socialview.alignment.state_share`): what a linear map from
+  the other camera can hope to recover;
 * the held-out orthogonal- and linear-map R² between the two agents' latents.
 
 Rows are written as JSON (atomically) to ``--out``, one file per variant and
@@ -30,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from socialview.benchmarks._io import write_json_atomic
+from socialview.benchmarks._io import save_npz_atomic, write_json_atomic
 from socialview.benchmarks.probes import probe_summary
 
 __all__ = ["VARIANTS", "WORLD", "main", "run_variant"]
@@ -111,6 +114,60 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                  "config": {"predictor_layers": 1, "latent_dim": 16},
                                  "steps": 800, "env": FAST_WORLD,
                                  "note": "linear predictor, 16-d latent"},
+    # third round: a contrastive loss spreads its codes over every latent dimension, and
+    # only about half of the default's latent variance is a linear function of the state;
+    # read the latent through a nonlinear projector, and let unused directions decay
+    "default_jepa_proj": {"agent": "jepa", "steps": 800, "env": FAST_WORLD,
+                          "config": {"projector_hidden": 256, "output_norm": False},
+                          "note": "InfoNCE on a projector, latent not normalised"},
+    "default_jepa_proj_p01": {"agent": "jepa", "steps": 800, "env": FAST_WORLD,
+                              "config": {"projector_hidden": 256, "output_norm": False,
+                                         "latent_penalty": 0.1},
+                              "note": "projector + latent penalty 0.1"},
+    "default_jepa_proj_unit": {"agent": "jepa", "steps": 800, "env": FAST_WORLD,
+                               "config": {"projector_hidden": 256},
+                               "note": "InfoNCE on a projector, latent batch-normalised"},
+    "default_jepa_proj_total": {"agent": "jepa", "steps": 800, "env": FAST_WORLD,
+                                "config": {"projector_hidden": 256, "output_norm": "total"},
+                                "note": "InfoNCE on a projector, latent's total variance fixed"},
+    "default_jepa_proj_total_z16": {"agent": "jepa", "steps": 800, "env": FAST_WORLD,
+                                    "config": {"projector_hidden": 256, "output_norm": "total",
+                                               "latent_dim": 16},
+                                    "note": "projector, 16-d latent, total variance fixed"},
+    # the theorem's recipe (prediction + an isotropic-Gaussian regulariser recovers the
+    # state linearly, up to a rotation) with the default's 3-step-ahead targets
+    "default_jepa_sigreg": {"agent": "jepa", "steps": 800, "env": FAST_WORLD,
+                            "config": {"regularizer": "sigreg", "output_norm": False},
+                            "note": "next-embedding MSE + SIGReg 3 steps ahead, no norm"},
+    "default_jepa_sigreg_z16": {"agent": "jepa", "steps": 800, "env": FAST_WORLD,
+                                "config": {"regularizer": "sigreg", "output_norm": False,
+                                           "latent_dim": 16},
+                                "note": "SIGReg 3 steps ahead, 16-d latent"},
+    "default_jepa_z32": {"agent": "jepa", "config": {"latent_dim": 32}, "steps": 800,
+                         "env": FAST_WORLD, "note": "the default jepa with a 32-d latent"},
+    # a latent that is linear in where things are by construction: a spatial-softmax head
+    # gives the expected image coordinates of learned heat maps, the latent is a linear
+    # map of those coordinates
+    "default_jepa_keypoints": {"agent": "jepa", "config": {"head": "keypoints"},
+                               "steps": 800, "env": FAST_WORLD,
+                               "note": "the default jepa, spatial-softmax keypoint head (64)"},
+    "default_jepa_keypoints16": {"agent": "jepa",
+                                 "config": {"head": "keypoints", "keypoints": 16},
+                                 "steps": 800, "env": FAST_WORLD,
+                                 "note": "the default jepa, 16 keypoints"},
+    "default_supervised_keypoints": {"agent": "supervised", "config": {"head": "keypoints"},
+                                     "steps": 800, "env": FAST_WORLD,
+                                     "note": "ceiling of the keypoint-head encoder"},
+    # with two or three frames of context the predictor sees velocities, so the future is
+    # nearly determined: a sharp kernel then asks for no more than the world allows
+    "default_jepa_hist2": {"agent": "jepa", "config": {"history": 2}, "steps": 800,
+                           "env": FAST_WORLD, "note": "the default jepa, 2 frames of context"},
+    "default_jepa_hist3": {"agent": "jepa", "config": {"history": 3}, "steps": 800,
+                           "env": FAST_WORLD, "note": "the default jepa, 3 frames of context"},
+    # the labelled ceiling whose latent directions the head does not read decay
+    "default_supervised_nonorm_p001": {"agent": "supervised", "steps": 800, "env": FAST_WORLD,
+                                       "config": {"output_norm": False, "latent_penalty": 0.01},
+                                       "note": "ceiling, latent not normalised, penalty 0.01"},
     # the search, in the order it was run
     "supervised_default_enc": {"agent": "supervised", "config": OLD_ENCODER, "steps": 1500,
                                "note": "ceiling of the old default encoder (32 px, 1 conv)"},
@@ -218,8 +275,13 @@ def _map_r2(a: np.ndarray, b: np.ndarray, test: np.ndarray) -> dict[str, float]:
 
 
 def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
-                threads: int = 2, cameras: Sequence[str] = ("cam0", "cam1")) -> dict[str, Any]:
-    """Record, train one agent per camera, probe both, map between them; return the row."""
+                threads: int = 2, cameras: Sequence[str] = ("cam0", "cam1"),
+                latents_to: Path | None = None) -> dict[str, Any]:
+    """Record, train one agent per camera, probe both, map between them; return the row.
+
+    With ``latents_to``, the evaluation latents of every camera are also saved there
+    (``.npz``, atomically) for analyses the row does not hold.
+    """
     import torch
 
     from socialview.agents import embed, make_agent, train_agent, world_state
@@ -246,6 +308,8 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
         latents[camera] = embed(agent, evaluation, camera)
         probes[camera] = probe_summary(latents[camera], state, camera)
     test = episode_split(state.episode, 0.25)
+    if latents_to is not None:
+        save_npz_atomic(latents_to, test=test, **latents)
     mapped = _map_r2(latents["cam0"], latents["cam1"], test) if len(latents) == 2 else None
     return {
         "variant": name, "seed": seed, "spec": spec, "world": {**WORLD, "env": env},
@@ -260,8 +324,8 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
 def table(rows: Sequence[dict[str, Any]]) -> str:
     """Markdown table of study rows (means over the two cameras; seeds as separate rows)."""
     lines = ["| variant | frame skip | seed | steps | cameras | probe ridge (objects / pusher) "
-             "| probe k-NN | orth R² | linear R² | s/agent | note |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| probe k-NN | state share | orth R² | linear R² | s/agent | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         probes = row["probe"].values()
         maps = row["map_r2"] or {}
@@ -272,11 +336,14 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
         def fmt(value):
             return "–" if value is None else f"{value:.2f}"
 
+        shares = [p["state_share"] for p in probes if "state_share" in p]
+
         lines.append(
             f"| `{row['variant']}` | {row['world']['env'].get('frame_skip', 5)} | {row['seed']} | "
             f"{row['spec']['steps']} | {len(row['probe'])} | "
             f"{mean('pooled_r2'):.2f} ({mean('objects_r2'):.2f} / {mean('pusher_r2'):.2f}) | "
-            f"{mean('knn_pooled_r2'):.2f} | {fmt(maps.get('orthogonal'))} | "
+            f"{mean('knn_pooled_r2'):.2f} | {fmt(np.mean(shares) if shares else None)} | "
+            f"{fmt(maps.get('orthogonal'))} | "
             f"{fmt(maps.get('linear'))} | {row['seconds_per_agent']:.0f} | "
             f"{row['spec'].get('note', '')} |")
     return "\n".join(lines)
@@ -316,7 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if path.exists() and not args.force:
                 row = json.loads(path.read_text())
             else:
-                row = run_variant(name, VARIANTS[name], seed, root, args.threads, cameras)
+                row = run_variant(name, VARIANTS[name], seed, root, args.threads, cameras,
+                                  latents_to=path.with_suffix(".npz"))
                 write_json_atomic(path, row)
             print(table([row]).splitlines()[-1], flush=True)
     return 0

@@ -42,6 +42,8 @@ def test_sigreg_gradient_pushes_collapsed_latents_apart():
         {"regularizer": "infonce", "target": "online", "output_norm": True, "horizon": 4},
         {"regularizer": "sigreg", "target": "online", "history": 2, "horizon": 1},
         {"regularizer": "vicreg", "history": 3, "horizon": 2, "rollout": True},
+        {"regularizer": "infonce", "projector_hidden": 16, "output_norm": "total", "horizon": 2,
+         "latent_penalty": 0.1},
     ],
 )
 def test_objective_variants_train_and_need_their_horizon(config, synthetic_dataset):
@@ -104,8 +106,39 @@ def test_unknown_output_norm_is_refused():
         make_agent("jepa", output_norm="bogus")
 
 
+def test_projector_scores_a_projection_but_encode_returns_the_latent(synthetic_dataset):
+    agent = make_agent("jepa", seed=0, latent_dim=8, width=8, projector_hidden=16,
+                       projector_dim=32, latent_penalty=0.5)
+    stream = open_camera_stream(synthetic_dataset, "cam0")
+    metrics = agent.train_step(stream.sample(16, torch.Generator().manual_seed(0),
+                                             agent.horizon))
+    assert metrics["latent_penalty"] > 0 and np.isfinite(metrics["pred_loss"])
+    assert agent.projector[-1].num_batches_tracked == 1  # predictions and targets: one pass
+    assert tuple(agent.encode(np.asarray(stream.frames[:5])).shape) == (5, 8)
+    restored = make_agent("jepa", seed=1, latent_dim=8, width=8, projector_hidden=16,
+                          projector_dim=32, latent_penalty=0.5)
+    restored.load_state_dict(agent.state_dict())
+    for a, b in zip(agent.projector.state_dict().values(),
+                    restored.projector.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_a_state_without_the_stateless_projector_still_loads(synthetic_dataset):
+    """States saved before the projector existed lack its (empty) entry."""
+    agent = make_agent("jepa", seed=0, latent_dim=8, width=8)
+    state = agent.state_dict()
+    del state["modules"]["projector"]
+    make_agent("jepa", seed=1, latent_dim=8, width=8).load_state_dict(state)
+
+
 @pytest.mark.parametrize(("key", "value"), [("regularizer", "barlow"), ("target", "slow"),
-                                            ("history", 0)])
+                                            ("history", 0), ("projector_hidden", -1),
+                                            ("latent_penalty", -0.5)])
 def test_bad_objective_settings_name_the_parameter(key, value):
     with pytest.raises(ValueError, match=key):
         make_agent("jepa", **{key: value})
+
+
+def test_projector_needs_the_infonce_objective():
+    with pytest.raises(ValueError, match=r"projector_hidden=8 needs regularizer='infonce'"):
+        make_agent("jepa", projector_hidden=8, regularizer="vicreg")

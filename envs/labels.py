@@ -26,7 +26,8 @@ read from 8x8 pixels as well as from a trained agent).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,9 @@ LOOKAHEAD = 5
 #: Cells per side of the coarse grid over the arena floor.
 GRID_CELLS = 3
 
+#: One frame in plain floats: object centres ``[(x, y), ...]`` and the pusher's ``(x, y)``.
+FrameFunction = Callable[[Sequence[Sequence[float]], Sequence[float]], int]
+
 
 @dataclass(frozen=True)
 class LabelSpec:
@@ -65,6 +69,10 @@ class LabelSpec:
     """True when the label depends on the current frame only (so ``info`` can carry it)."""
     compute: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
     """``compute(object_xy (T, K, 2), pusher_xy (T, 2), episode (T,)) -> int64 (T,)``."""
+    frame: FrameFunction | None = None
+    """Causal labels only, optional: the same formula on one frame in plain Python floats,
+    ``frame(object_xy, pusher_xy) -> int``. The env computes labels every step, and numpy
+    on a batch of one frame costs ~10x more; it must equal ``compute`` exactly (tested)."""
 
     def classes(self, num_objects: int) -> int:
         """Number of classes in a world with ``num_objects`` objects."""
@@ -86,6 +94,39 @@ def _grid_cell(xy: np.ndarray) -> np.ndarray:
     cells = np.floor((xy + ARENA_HALF_SIZE) / (2 * ARENA_HALF_SIZE) * GRID_CELLS)
     cells = np.clip(cells, 0, GRID_CELLS - 1).astype(np.int64)
     return cells[..., 1] * GRID_CELLS + cells[..., 0]
+
+
+# Per-frame twins of the causal labels above: the same float operations in the
+# same order, on Python floats (LabelSpec.frame; tests compare them with compute).
+
+
+def _quadrant_frame(objects: Sequence[Sequence[float]], pusher: Sequence[float]) -> int:
+    x, y = objects[0]
+    return (0 if y >= 0 else 3) if x >= 0 else (1 if y >= 0 else 2)
+
+
+def _nearest_object_frame(objects: Sequence[Sequence[float]], pusher: Sequence[float]) -> int:
+    px, py = pusher
+    # sqrt(dx*dx + dy*dy) is what np.linalg.norm computes; min keeps the first of ties.
+    distance = [math.sqrt((x - px) * (x - px) + (y - py) * (y - py)) for x, y in objects]
+    return min(range(len(distance)), key=distance.__getitem__)
+
+
+def _grid_axis_frame(value: float) -> int:
+    cell = math.floor((value + ARENA_HALF_SIZE) / (2 * ARENA_HALF_SIZE) * GRID_CELLS)
+    return min(max(cell, 0), GRID_CELLS - 1)
+
+
+def _grid_cell_frame(x: float, y: float) -> int:
+    return _grid_axis_frame(y) * GRID_CELLS + _grid_axis_frame(x)
+
+
+def _object0_grid_frame(objects: Sequence[Sequence[float]], pusher: Sequence[float]) -> int:
+    return _grid_cell_frame(*objects[0])
+
+
+def _pusher_grid_frame(objects: Sequence[Sequence[float]], pusher: Sequence[float]) -> int:
+    return _grid_cell_frame(*pusher)
 
 
 def _object0_grid(objects: np.ndarray, pusher: np.ndarray, episode: np.ndarray) -> np.ndarray:
@@ -133,13 +174,13 @@ LABELS: dict[str, LabelSpec] = {
     spec.name: spec
     for spec in (
         LabelSpec("quadrant", "arena quadrant of object 0 (0: x>=0,y>=0, then counter-clockwise)",
-                  4, True, _quadrant),
+                  4, True, _quadrant, _quadrant_frame),
         LabelSpec("nearest_object", "which object is nearest the pusher",
-                  lambda k: k, True, _nearest_object),
+                  lambda k: k, True, _nearest_object, _nearest_object_frame),
         LabelSpec("object0_grid", f"cell of object 0 on a {GRID_CELLS}x{GRID_CELLS} floor grid",
-                  GRID_CELLS**2, True, _object0_grid),
+                  GRID_CELLS**2, True, _object0_grid, _object0_grid_frame),
         LabelSpec("pusher_grid", f"cell of the pusher on a {GRID_CELLS}x{GRID_CELLS} floor grid",
-                  GRID_CELLS**2, True, _pusher_grid),
+                  GRID_CELLS**2, True, _pusher_grid, _pusher_grid_frame),
         LabelSpec("pusher_heading", "direction (4 sectors) the pusher moves in the next step",
                   4, False, _pusher_heading),
         LabelSpec("contact_soon",
@@ -202,11 +243,22 @@ _ONE_EPISODE = np.zeros(1, dtype=np.int64)
 
 
 def current_labels(object_pos: np.ndarray, agent_pos: np.ndarray) -> dict[str, int]:
-    """The causal labels of one frame (what the env's ``info`` carries, every step)."""
-    objects = np.asarray(object_pos, dtype=np.float64)[None, :, :2]
-    pusher = np.asarray(agent_pos, dtype=np.float64)[None, :2]
-    return {f"label_{spec.name}": int(spec.compute(objects, pusher, _ONE_EPISODE)[0])
-            for spec in _CAUSAL}
+    """The causal labels of one frame (what the env's ``info`` carries, every step).
+
+    Uses each label's ``frame`` function (plain floats, ~5 us for all four) and
+    falls back to ``compute`` on a batch of one frame for a label without one.
+    """
+    objects = np.asarray(object_pos, dtype=np.float64)[:, :2]
+    pusher = np.asarray(agent_pos, dtype=np.float64)[:2]
+    objects_xy, pusher_xy = objects.tolist(), pusher.tolist()
+    labels = {}
+    for spec in _CAUSAL:
+        if spec.frame is not None:
+            labels[f"label_{spec.name}"] = int(spec.frame(objects_xy, pusher_xy))
+        else:
+            value = spec.compute(objects[None], pusher[None], _ONE_EPISODE)[0]
+            labels[f"label_{spec.name}"] = int(value)
+    return labels
 
 
 def dataset_labels(dataset: object, name: str) -> np.ndarray:

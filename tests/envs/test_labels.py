@@ -12,8 +12,10 @@ from socialview.envs.labels import (
     LABELS,
     LOOKAHEAD,
     compute_labels,
+    current_labels,
     dataset_labels,
 )
+from socialview.envs.scene import ARENA_HALF_SIZE
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +86,27 @@ def test_bad_label_names_and_shapes_are_refused():
         compute_labels(np.zeros((4, 3, 2)), np.zeros((4, 2)), np.zeros(4), ["colour"])
     with pytest.raises(ValueError, match="disagree on the number of frames"):
         compute_labels(np.zeros((4, 3, 2)), np.zeros((5, 2)), np.zeros(4))
+
+
+def test_per_frame_labels_equal_the_batch_formula_exactly():
+    """current_labels (plain floats, the env's per-step path) against compute_labels.
+
+    Random frames in and beyond the arena, with coordinates set to the cells' and
+    quadrants' edges (0, -0, +-1/3 and +-1 of the half size) and to tied distances.
+    """
+    rng = np.random.default_rng(0)
+    edges = ARENA_HALF_SIZE * np.array([0.0, -0.0, 1 / 3, -1 / 3, 1.0, -1.0, 1.2, -1.2])
+    frames = 3000
+    objects = rng.uniform(-1.2, 1.2, (frames, 4, 3)) * ARENA_HALF_SIZE
+    pusher = rng.uniform(-1.2, 1.2, (frames, 3)) * ARENA_HALF_SIZE
+    on_edge = rng.random((frames, 2)) < 0.4
+    objects[:, 0, :2] = np.where(on_edge, rng.choice(edges, (frames, 2)), objects[:, 0, :2])
+    pusher[:, :2] = np.where(on_edge[::-1], rng.choice(edges, (frames, 2)), pusher[:, :2])
+    objects[::7, 2] = objects[::7, 1]  # two objects equally near: the first one wins
+    batch = compute_labels(objects, pusher, np.arange(frames))
+    causal = [name for name, spec in LABELS.items() if spec.causal]
+    assert all(LABELS[name].frame is not None for name in causal)
+    for t in range(frames):
+        labels = current_labels(objects[t], pusher[t])
+        assert labels == {f"label_{name}": int(batch[name][t]) for name in causal}
+        assert all(type(value) is int for value in labels.values())

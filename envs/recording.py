@@ -89,7 +89,8 @@ def record_dataset(
     preview
         Also write ``preview.mp4`` (or ``preview.gif`` without ffmpeg) of the mosaic.
     env_kwargs
-        Any other :class:`SocialViewEnv` keyword arguments (they override the shorthands).
+        Any other :class:`SocialViewEnv` keyword arguments (they override the shorthands;
+        ``object_pixels=False`` is refused, since recordings store ``object_pixels``).
     episode_steps
         Frames per episode before a new reset.
     progress
@@ -110,6 +111,11 @@ def record_dataset(
     kwargs = {"overlap": overlap, "num_cameras": num_cameras, "image_size": image_size}
     kwargs.update(env_kwargs or {})
     policy = policy or random_policy
+    if isinstance(kwargs.get("object_pixels"), (bool, np.bool_)) and not kwargs["object_pixels"]:
+        raise ValueError(
+            "record_dataset needs object_pixels=True (recordings store object_pixels), "
+            "got env_kwargs={'object_pixels': False}"
+        )
     env = SocialViewEnv(**kwargs)  # bad kwargs fail here, before anything is written
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"

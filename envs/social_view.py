@@ -109,6 +109,15 @@ class SocialViewEnv(gym.Env):
     :mod:`socialview.envs.labels`; labels that look ahead exist only in
     recordings).
 
+    ``object_pixels`` is the one costly entry: without a segmentation render,
+    its rays are most of what ``info`` costs a step (measured in
+    ``docs/perf/README.md``).
+    ``object_pixels=False`` leaves the key out of ``info`` (and skips the rays)
+    for users who only need observations and positions, such as training
+    loops that never read pixel areas; everything else, the world included,
+    stays the same. Recordings need it (:func:`~socialview.envs.record_dataset`
+    refuses ``object_pixels=False``).
+
     Parameters
     ----------
     num_cameras : int, default 2
@@ -148,6 +157,9 @@ class SocialViewEnv(gym.Env):
     footprint : float, optional
         Slide rig only: share of the arena floor, in [0.05, 1], one camera sees
         (default 0.5). Smaller footprints zoom in and reach lower overlaps.
+    object_pixels : bool, default True
+        Put ``object_pixels`` in ``info`` every step (above). ``False`` leaves it
+        out and saves its cost; the world and the observations do not change.
 
     Version history:
 
@@ -158,7 +170,8 @@ class SocialViewEnv(gym.Env):
       ``rig="zoom"`` gives the first release's poses unchanged), ``footprint``,
       ``viewpoint_shift`` in [0, 180], unreachable overlaps raise ``ValueError``,
       ``info`` gains ``arena_share`` and ``object_pixels``; later, the task labels
-      ``label_*`` (additions to ``info`` only: the world is unchanged).
+      ``label_*`` (additions to ``info`` only: the world is unchanged);
+      later, ``object_pixels=False`` to leave ``object_pixels`` out of ``info``.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
@@ -180,6 +193,7 @@ class SocialViewEnv(gym.Env):
         shadows: bool = False,
         rig: str = "slide",
         footprint: float | None = None,
+        object_pixels: bool = True,
     ) -> None:
         self.height, self.width = _check_image_size(image_size)
         self.obs_modes = _check_obs_modes(obs_modes)
@@ -191,6 +205,7 @@ class SocialViewEnv(gym.Env):
             )
         self.render_mode = render_mode
         self.randomize = bool(randomize)
+        self.object_pixels = _check_bool("object_pixels", object_pixels)
         if cameras is not None:
             poses = parse_camera_poses(cameras)
             self.target_overlap = None
@@ -426,7 +441,7 @@ class SocialViewEnv(gym.Env):
         distance = float(np.linalg.norm(positions[0, :2] - self.goal))
         pusher = self.data.xpos[self._pusher_body].copy()
         labels = current_labels(positions, pusher)
-        return {
+        info: dict[str, Any] = {
             "object_pos": positions,
             "object_vel": velocities,
             "agent_pos": pusher,
@@ -435,9 +450,11 @@ class SocialViewEnv(gym.Env):
             "quadrant": labels["label_quadrant"],  # the first release's name for it
             "distance_to_goal": distance,
             "arena_share": self.arena_share.copy(),
-            "object_pixels": self._object_pixels(obs),
-            **labels,
         }
+        if self.object_pixels:
+            info["object_pixels"] = self._object_pixels(obs)
+        info.update(labels)
+        return info
 
     def _object_pixels(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """(N, K) pixel area of each object: from the segmentation when rendered, else rays."""
@@ -493,6 +510,12 @@ def _check_int(name: str, value: object, minimum: int, maximum: int | None = Non
     if value < minimum or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return int(value)
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _check_range(name: str, value: object, low: float, high: float) -> float:

@@ -77,7 +77,8 @@ class ObjectPixelCounter:
 
     Built once per rig (the ray directions of every pixel are precomputed, since
     cameras do not move); :meth:`count` then costs one ``mj_multiRay`` call per
-    camera over the pixels within each object's projected bounding circle.
+    camera over the pixels within each object's projected bounding box. It runs
+    every env step, so the boxes of all cameras come from one vectorised pass.
 
     Parameters
     ----------
@@ -103,8 +104,17 @@ class ObjectPixelCounter:
         self.object_bodies = np.asarray(object_bodies)
         self.num_objects = len(object_bodies)
         self.seg_lookup = seg_lookup
-        self._rays = [self._pixel_rays(camera) for camera in self.cameras]
+        self._rays = [self._pixel_rays(camera).reshape(-1, 3) for camera in self.cameras]
         self._origins = [np.array(camera.position, dtype=np.float64) for camera in self.cameras]
+        # Stacked over cameras for _candidate_pixels: rotation (N, 3, 3), translation
+        # (N, 1, 3), and (N, 2, 1) columns for the image's u (columns) and v (rows) axes.
+        extrinsics = np.stack([camera.world_to_camera for camera in self.cameras])
+        intrinsics = np.stack([camera.intrinsics for camera in self.cameras])
+        self._rotations_t = extrinsics[:, :3, :3].transpose(0, 2, 1).copy()
+        self._translations = extrinsics[:, None, :3, 3].copy()
+        self._focal = intrinsics[:, [0, 1], [0, 1]][:, :, None].copy()
+        self._centre = intrinsics[:, [0, 1], [2, 2]][:, :, None].copy()
+        self._size = np.array([[[c.width], [c.height]] for c in self.cameras], dtype=float)
 
     @staticmethod
     def _pixel_rays(camera: Camera) -> np.ndarray:
@@ -122,11 +132,10 @@ class ObjectPixelCounter:
         """(N, K) int32: pixels of camera ``n`` whose first surface is object ``k``."""
         centres = data.xpos[self.object_bodies]
         counts = np.zeros((len(self.cameras), self.num_objects), dtype=np.int32)
-        for n, camera in enumerate(self.cameras):
-            mask = self._candidate_pixels(camera, centres)
+        for n, mask in enumerate(self._candidate_pixels(centres)):
             if mask is None:
                 continue
-            rays = self._rays[n][mask]
+            rays = np.compress(mask.ravel(), self._rays[n], axis=0)  # faster than rays[mask]
             total = len(rays)
             geom = np.empty(total, dtype=np.int32)
             distance = np.empty(total, dtype=np.float64)
@@ -139,37 +148,46 @@ class ObjectPixelCounter:
             counts[n] = np.bincount(ids, minlength=self.num_objects)[: self.num_objects]
         return counts
 
-    def _candidate_pixels(self, camera: Camera, centres: np.ndarray) -> np.ndarray | None:
-        """Bool (H, W) of pixels that may show an object, or ``None`` when none can.
+    def _candidate_pixels(self, centres: np.ndarray) -> list[np.ndarray | None]:
+        """Per camera, bool (H, W) of pixels that may show an object, or ``None`` when none can.
 
         Each object's bounding sphere projects inside the box spanned by the
         planes through the camera's x (or y) axis tangent to the sphere.
         """
-        local = centres @ camera.world_to_camera[:3, :3].T + camera.world_to_camera[:3, 3]
-        mask = np.zeros((camera.height, camera.width), dtype=bool)
-        depth = local[:, 2]
-        if np.any(np.abs(depth) <= OBJECT_BOUND * 1.01):
-            mask[:] = True  # a bound straddles the camera plane: test everything
-            return mask
-        intrinsics = camera.intrinsics
-        u0, u1 = _tangent_span(local[:, 0], depth, intrinsics[0, 0], intrinsics[0, 2])
-        v0, v1 = _tangent_span(local[:, 1], depth, intrinsics[1, 1], intrinsics[1, 2])
-        c0 = np.clip(np.floor(u0), 0, camera.width).astype(int)
-        c1 = np.clip(np.ceil(u1), 0, camera.width).astype(int)
-        r0 = np.clip(np.floor(v0), 0, camera.height).astype(int)
-        r1 = np.clip(np.ceil(v1), 0, camera.height).astype(int)
-        keep = (depth > 0) & (c0 < c1) & (r0 < r1)
-        if not keep.any():
-            return None
-        for k in np.flatnonzero(keep):
-            mask[r0[k] : r1[k], c0[k] : c1[k]] = True
-        return mask
+        local = centres @ self._rotations_t + self._translations  # (N, K, 3)
+        depth = local[:, None, :, 2]  # (N, 1, K)
+        # A bound that straddles a camera's plane: test all of that camera's pixels.
+        straddles = np.any(np.abs(depth) <= OBJECT_BOUND * 1.01, axis=(1, 2)).tolist()
+        offsets = local[:, :, :2].transpose(0, 2, 1)  # (N, 2, K): rows u, v
+        low, high = _tangent_span(offsets, depth, self._focal, self._centre)
+        # Clipped to [0, size] with maximum/minimum: np.clip's dispatch costs more.
+        start = np.minimum(np.maximum(np.floor(low), 0.0), self._size).astype(int)
+        stop = np.minimum(np.maximum(np.ceil(high), 0.0), self._size).astype(int)
+        keep = (depth[:, 0] > 0) & np.all(start < stop, axis=1)  # (N, K)
+        masks: list[np.ndarray | None] = []
+        for n, camera in enumerate(self.cameras):
+            if straddles[n]:
+                masks.append(np.ones((camera.height, camera.width), dtype=bool))
+                continue
+            objects = np.flatnonzero(keep[n]).tolist()
+            if not objects:
+                masks.append(None)
+                continue
+            mask = np.zeros((camera.height, camera.width), dtype=bool)
+            (c0, r0), (c1, r1) = start[n].tolist(), stop[n].tolist()
+            for k in objects:
+                mask[r0[k] : r1[k], c0[k] : c1[k]] = True
+            masks.append(mask)
+        return masks
 
 
 def _tangent_span(
-    offset: np.ndarray, depth: np.ndarray, focal: float, centre: float
+    offset: np.ndarray, depth: np.ndarray, focal: float | np.ndarray, centre: float | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Image interval (pixels, 1 px margin) covered by bounding spheres along one image axis.
+    """Image interval (pixels, 1 px margin) covered by bounding spheres along image axes.
+
+    ``offset`` holds the spheres' centres along a camera axis; the arguments
+    broadcast, so one call serves every camera and both axes.
 
     A sphere whose tangent planes reach past 90 degrees from the optical axis
     covers the whole axis (the interval is infinite).

@@ -10,6 +10,7 @@ import re
 import time
 
 import gymnasium as gym
+import mujoco
 import numpy as np
 import pytest
 
@@ -193,6 +194,40 @@ def test_object_pixels_from_rays_match_the_segmentation_render():
         assert segs.sum() > 1000  # objects were in view
         assert np.abs(rays - segs).mean() <= 1.0
         assert abs(rays.sum() - segs.sum()) <= 0.03 * segs.sum()
+    finally:
+        env.close()
+
+
+def test_object_pixels_per_camera_when_an_object_is_beside_one_and_behind_another():
+    """The counter's three cases in one rig, each against the segmentation render.
+
+    cam0 stands low with object 1 beside it (its bound straddles the camera's
+    plane: every pixel is tested), cam1 looks out of the arena (no object can be
+    in view: no rays), cam2 looks down on the floor (boxes around the objects).
+    """
+    cameras = [
+        {"position": [-0.9, 0.0, 0.3], "lookat": [0.0, 0.0, 0.0]},
+        {"position": [0.9, 0.9, 0.5], "lookat": [2.0, 2.0, 0.5]},
+        {"lookat": [0, 0, 0], "distance": 3.0, "azimuth": 90, "elevation": -60},
+    ]
+    env = SocialViewEnv(cameras=cameras, image_size=48)
+    try:
+        env.reset(seed=0)
+        layout = [(0.0, 0.0), (-0.9, 0.5), (0.5, -0.5)]
+        for address, xy in zip(env._object_qpos, layout, strict=True):
+            env.data.qpos[address : address + 2] = xy
+            env.data.qvel[address : address + 2] = 0.0
+        mujoco.mj_forward(env.model, env.data)
+        counter = env._pixel_counter
+        straddling, away, above = counter._candidate_pixels(env.data.xpos[counter.object_bodies])
+        assert straddling is not None and straddling.all()
+        assert away is None
+        assert above is not None and 0 < above.sum() < above.size
+        rays = counter.count(env.data)
+        segs = pixels_from_segmentation(env.render_segmentation(), env.num_objects)
+        assert segs[0].sum() > 30 and segs[2].sum() > 30 and segs[1].sum() == 0
+        np.testing.assert_array_equal(rays[1], 0)
+        np.testing.assert_allclose(rays, segs, rtol=0.1, atol=3)
     finally:
         env.close()
 

@@ -23,6 +23,14 @@ def _env_rows(result: dict) -> list[tuple[str, float, float | None]]:
     for size in result["sizes"]:
         px = f"{size['image_size']}px, {size['num_cameras']} cameras"
         rows.append((f"env step ({px}) / bare MuJoCo loop", size["env_vs_bare"], 0.8))
+        if "env_no_object_pixels_vs_bare" in size:  # results from before the option lack it
+            rows.append(
+                (
+                    f"env step, object_pixels=False ({px}) / bare MuJoCo loop",
+                    size["env_no_object_pixels_vs_bare"],
+                    None,  # the goal is the default env's; this shows what the rays cost
+                )
+            )
         rows.append((f"recording ({px}) / bare MuJoCo loop", size["record_vs_bare"], 0.7))
         rows.append(
             (

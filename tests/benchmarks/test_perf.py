@@ -16,9 +16,12 @@ def test_env_benchmark_reports_ratios_against_the_bare_loop(tmp_path):
     json.dumps(result)  # JSON-ready as written by main()
     (size,) = result["sizes"]
     assert size["image_size"] == 32
-    for key in ("env_vs_bare", "record_vs_bare", "speedup_over_mujoco_defaults"):
+    for key in ("env_vs_bare", "env_no_object_pixels_vs_bare", "record_vs_bare",
+                "speedup_over_mujoco_defaults"):
         assert size[key] > 0
-    assert set(size["steps_per_s"]) == {"bare", "env", "record", "defaults"}
+    loops = {"bare", "env", "env_no_object_pixels", "record", "defaults"}
+    assert set(size["steps_per_s"]) == set(size["configurations"]) == loops
+    assert set(result["goal_configurations"]) == set(result["goals"])
     assert result["gl_release"]["cycles"] == 5
     table = [
         {
@@ -32,7 +35,15 @@ def test_env_benchmark_reports_ratios_against_the_bare_loop(tmp_path):
     ]
     text = format_table(table)
     assert "env step (32px, 2 cameras) / bare MuJoCo loop" in text
-    assert len(text.splitlines()) == 1 + 3
+    assert "env step, object_pixels=False (32px, 2 cameras) / bare MuJoCo loop" in text
+    assert len(text.splitlines()) == 1 + 4
+    assert [row["goal"] for row in table] == [0.8, None, 0.7, None]
+
+
+def test_env_rows_read_results_from_before_the_object_pixels_option():
+    size = {"image_size": 64, "num_cameras": 2, "env_vs_bare": 0.6, "record_vs_bare": 0.6,
+            "speedup_over_mujoco_defaults": 40.0}
+    assert [goal for _, _, goal in _env_rows({"sizes": [size]})] == [0.8, 0.7, None]
 
 
 def test_env_benchmark_main_writes_json(tmp_path, monkeypatch):

@@ -136,6 +136,11 @@ class JEPAConfig(EncoderConfig):
     projector that spreading need not happen in the latent itself."""
     projector_dim: int = 64
     """Output width of the projector (``projector_hidden`` > 0)."""
+    context_negatives: bool = False
+    """InfoNCE only: also score every prediction against every context latent of the batch,
+    its own included. A frame and the one ``horizon`` steps later differ mostly in what
+    moved, so telling them apart needs the moving bodies (the pusher above all), which
+    the batch's other episodes, told apart by their objects alone, do not ask for."""
     latent_penalty: float = 0.0
     """Weight of the mean squared latent, ``mean_b ||z_b||^2 / D``: a latent direction the
     loss has no use for then decays instead of keeping its initial variance. Meant for an
@@ -148,7 +153,8 @@ def variance_loss(z: torch.Tensor, target: float = 1.0, eps: float = 1e-4) -> to
     return F.relu(target - std).mean()
 
 
-def infonce_loss(pred: torch.Tensor, targets: torch.Tensor, temperature: float) -> torch.Tensor:
+def infonce_loss(pred: torch.Tensor, targets: torch.Tensor, temperature: float,
+                 extra_negatives: torch.Tensor | None = None) -> torch.Tensor:
     """Symmetric InfoNCE with Gaussian-kernel scores, averaged over prediction steps.
 
     For step ``i`` the score of prediction ``b`` against target ``c`` is
@@ -156,13 +162,19 @@ def infonce_loss(pred: torch.Tensor, targets: torch.Tensor, temperature: float) 
     pick its own frame's target among the batch's (and each target its prediction).
     With a uniform-like state distribution and small Gaussian-like steps, this kind of
     objective recovers the state up to an orthogonal map (Zimmermann et al., 2021).
+    ``extra_negatives`` ``(N, D)``, if given, are further wrong answers every
+    prediction is also scored against (e.g. the batch's context latents).
     """
     b, p, d = pred.shape
     labels = torch.arange(b, device=pred.device)
     total = pred.new_zeros(())
     for i in range(p):
         scores = -torch.cdist(pred[:, i], targets[:, i]).pow(2) / (temperature * d)
-        total = total + 0.5 * (F.cross_entropy(scores, labels)
+        forward = scores
+        if extra_negatives is not None:
+            extra = -torch.cdist(pred[:, i], extra_negatives).pow(2) / (temperature * d)
+            forward = torch.cat([scores, extra], dim=1)
+        total = total + 0.5 * (F.cross_entropy(forward, labels)
                                + F.cross_entropy(scores.T, labels))
     return total / p
 
@@ -307,7 +319,12 @@ class JEPAAgent(TorchAgent):
             pred, targets = projected.view(pred.shape[0], -1, projected.shape[-1]).split(
                 pred.shape[1], dim=1)
         if cfg.anti_collapse and cfg.regularizer == "infonce":
-            out["pred_loss"] = infonce_loss(pred, targets, cfg.infonce_temperature)
+            negatives = None
+            if cfg.context_negatives:
+                negatives = context[:, -1]
+                if cfg.projector_hidden:
+                    negatives = self.projector(negatives)
+            out["pred_loss"] = infonce_loss(pred, targets, cfg.infonce_temperature, negatives)
         else:
             out["pred_loss"] = out["pred_mse"]
         loss = cfg.pred_weight * out["pred_loss"]

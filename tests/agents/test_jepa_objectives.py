@@ -18,6 +18,17 @@ def test_infonce_prefers_each_prediction_matching_its_own_target():
     assert right < 0.05 < np.log(32) - 1 < shuffled
 
 
+def test_infonce_extra_negatives_count_only_when_they_are_close():
+    gen = torch.Generator().manual_seed(0)
+    targets = torch.randn(32, 1, 16, generator=gen)
+    pred = targets + 0.3 * torch.randn(32, 1, 16, generator=gen)
+    plain = infonce_loss(pred, targets, 0.1)
+    far = infonce_loss(pred, targets, 0.1, extra_negatives=100 + targets[:, 0])
+    close = infonce_loss(pred, targets, 0.1, extra_negatives=targets[:, 0] + 0.01)
+    assert float(far) == pytest.approx(float(plain), abs=1e-6)
+    assert close > plain + 0.2  # a near-copy of each target is a hard wrong answer
+
+
 def test_sigreg_is_small_for_gaussian_latents_and_large_for_others():
     gen = torch.Generator().manual_seed(0)
     gaussian = torch.randn(512, 8, generator=gen)
@@ -42,6 +53,7 @@ def test_sigreg_gradient_pushes_collapsed_latents_apart():
         {"regularizer": "infonce", "target": "online", "output_norm": True, "horizon": 4},
         {"regularizer": "sigreg", "target": "online", "history": 2, "horizon": 1},
         {"regularizer": "vicreg", "history": 3, "horizon": 2, "rollout": True},
+        {"regularizer": "infonce", "context_negatives": True, "horizon": 2},
         {"regularizer": "infonce", "projector_hidden": 16, "output_norm": "total", "horizon": 2,
          "latent_penalty": 0.1},
     ],

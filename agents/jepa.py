@@ -45,6 +45,7 @@ from socialview.agents.nets import (
     build_module,
     effective_rank,
     embedding_std,
+    make_inverse_model,
     make_projector,
 )
 from socialview.agents.registry import register_agent
@@ -141,6 +142,14 @@ class JEPAConfig(EncoderConfig):
     its own included. A frame and the one ``horizon`` steps later differ mostly in what
     moved, so telling them apart needs the moving bodies (the pusher above all), which
     the batch's other episodes, told apart by their objects alone, do not ask for."""
+    inverse_weight: float = 0.0
+    """Weight of an inverse-dynamics term (PLDM, Sobal et al. 2025): a small MLP reads the
+    latents of frames t and t+k and must recover the k actions between them (MSE). Only
+    what the actions move tells them apart, so it asks the latent to keep the pusher,
+    which a contrastive loss can leave out when the objects already tell frames apart.
+    0 switches it off."""
+    inverse_hidden: int = 128
+    """Hidden width of the inverse-dynamics MLP (``inverse_weight`` > 0)."""
     latent_penalty: float = 0.0
     """Weight of the mean squared latent, ``mean_b ||z_b||^2 / D``: a latent direction the
     loss has no use for then decays instead of keeping its initial variance. Meant for an
@@ -221,7 +230,7 @@ class JEPAAgent(TorchAgent):
     """
 
     config_class = JEPAConfig
-    module_names = ("encoder", "target_encoder", "predictor", "projector")
+    module_names = ("encoder", "target_encoder", "predictor", "projector", "inverse")
 
     def _build(self) -> None:
         cfg: JEPAConfig = self.config
@@ -233,7 +242,7 @@ class JEPAAgent(TorchAgent):
         for name in ("horizon", "history"):
             if getattr(cfg, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(cfg, name)}")
-        for name in ("projector_hidden", "latent_penalty"):
+        for name in ("projector_hidden", "latent_penalty", "inverse_weight"):
             if getattr(cfg, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(cfg, name)}")
         if cfg.projector_hidden and cfg.projector_dim < 1:
@@ -258,7 +267,10 @@ class JEPAAgent(TorchAgent):
         )
         self.projector = build_module(lambda: make_projector(
             cfg.latent_dim, cfg.projector_hidden, cfg.projector_dim), self.generator)
-        params = [p for name in ("encoder", "predictor", "projector")
+        self.inverse = build_module(lambda: make_inverse_model(
+            cfg.latent_dim, cfg.action_dim * cfg.horizon,
+            cfg.inverse_hidden if cfg.inverse_weight else 0), self.generator)
+        params = [p for name in ("encoder", "predictor", "projector", "inverse")
                   for p in getattr(self, name).parameters()]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
@@ -314,6 +326,10 @@ class JEPAAgent(TorchAgent):
         pred = self._predict(context, batch.action[:, cfg.history - 1:])
         z = context[:, -1]
         out = {"z": z, "targets": targets, "pred_mse": F.mse_loss(pred, targets)}
+        if cfg.inverse_weight:  # from the newest context frame and the last target
+            guess = self.inverse(torch.cat([context[:, -1], targets[:, -1]], dim=1))
+            actions = batch.action[:, cfg.history - 1:].flatten(1)
+            out["inverse_loss"] = F.mse_loss(guess, actions)
         if cfg.projector_hidden:  # one pass: predictions and targets share batch statistics
             projected = self.projector(torch.cat([pred, targets], dim=1).flatten(0, 1))
             pred, targets = projected.view(pred.shape[0], -1, projected.shape[-1]).split(
@@ -328,6 +344,8 @@ class JEPAAgent(TorchAgent):
         else:
             out["pred_loss"] = out["pred_mse"]
         loss = cfg.pred_weight * out["pred_loss"]
+        if cfg.inverse_weight:
+            loss = loss + cfg.inverse_weight * out["inverse_loss"]
         if cfg.latent_penalty:
             latent = torch.cat([context, out["targets"]], dim=1)
             out["latent_penalty"] = latent.pow(2).mean()
@@ -376,7 +394,7 @@ class JEPAAgent(TorchAgent):
             "pred_mse": float(out["pred_mse"].detach()),
         }
         for key in ("var_loss", "cov_loss", "sigreg_loss", "kp_var_loss", "kp_cov_loss",
-                    "latent_penalty"):
+                    "latent_penalty", "inverse_loss"):
             if key in out:
                 metrics[key] = float(out[key].detach())
         z = out["z"].detach()

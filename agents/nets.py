@@ -29,6 +29,7 @@ __all__ = [
     "effective_rank",
     "embedding_std",
     "init_parameters",
+    "make_inverse_model",
     "make_output_norm",
     "make_projector",
 ]
@@ -249,6 +250,15 @@ def make_projector(latent_dim: int, hidden: int, out_dim: int) -> nn.Module:
         return nn.Identity()
     return nn.Sequential(nn.Linear(latent_dim, hidden), nn.LayerNorm(hidden), _activation(),
                          nn.Linear(hidden, out_dim), nn.BatchNorm1d(out_dim, affine=False))
+
+
+def make_inverse_model(latent_dim: int, actions_dim: int, hidden: int) -> nn.Module:
+    """MLP ``[z_t, z_{t+k}] -> the k actions between them`` (inverse dynamics), or
+    ``nn.Identity`` when ``hidden`` is 0 (switched off)."""
+    if hidden == 0:
+        return nn.Identity()
+    return nn.Sequential(nn.Linear(2 * latent_dim, hidden), nn.LayerNorm(hidden), _activation(),
+                         nn.Linear(hidden, actions_dim))
 
 
 def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:

@@ -54,6 +54,8 @@ def test_sigreg_gradient_pushes_collapsed_latents_apart():
         {"regularizer": "sigreg", "target": "online", "history": 2, "horizon": 1},
         {"regularizer": "vicreg", "history": 3, "horizon": 2, "rollout": True},
         {"regularizer": "infonce", "context_negatives": True, "horizon": 2},
+        {"regularizer": "infonce", "inverse_weight": 1.0, "head": "keypoints", "keypoints": 4,
+         "horizon": 2},
         {"regularizer": "infonce", "projector_hidden": 16, "output_norm": "total", "horizon": 2,
          "latent_penalty": 0.1},
     ],
@@ -145,7 +147,8 @@ def test_a_state_without_the_stateless_projector_still_loads(synthetic_dataset):
 
 @pytest.mark.parametrize(("key", "value"), [("regularizer", "barlow"), ("target", "slow"),
                                             ("history", 0), ("projector_hidden", -1),
-                                            ("latent_penalty", -0.5)])
+                                            ("latent_penalty", -0.5),
+                                            ("inverse_weight", -1.0)])
 def test_bad_objective_settings_name_the_parameter(key, value):
     with pytest.raises(ValueError, match=key):
         make_agent("jepa", **{key: value})
@@ -154,3 +157,17 @@ def test_bad_objective_settings_name_the_parameter(key, value):
 def test_projector_needs_the_infonce_objective():
     with pytest.raises(ValueError, match=r"projector_hidden=8 needs regularizer='infonce'"):
         make_agent("jepa", projector_hidden=8, regularizer="vicreg")
+
+
+def test_inverse_dynamics_head_learns_the_actions(synthetic_dataset):
+    """The inverse-dynamics term is reported, trained, and off (stateless) by default."""
+    assert not make_agent("jepa", latent_dim=8, width=8).inverse.state_dict()
+    agent = make_agent("jepa", seed=0, latent_dim=8, width=8, inverse_weight=1.0,
+                       inverse_hidden=32)
+    stream = open_camera_stream(synthetic_dataset, "cam0")
+    gen = torch.Generator().manual_seed(0)
+    batch = stream.sample(32, gen, agent.horizon)
+    first = agent.train_step(batch)["inverse_loss"]
+    for _ in range(30):
+        last = agent.train_step(batch)["inverse_loss"]
+    assert last < 0.7 * first  # fits the actions of a fixed batch

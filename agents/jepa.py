@@ -251,9 +251,10 @@ class JEPAAgent(TorchAgent):
                 raise ValueError(f"{name} must be >= 0, got {getattr(cfg, name)}")
         if cfg.projector_hidden and cfg.projector_dim < 1:
             raise ValueError(f"projector_dim must be >= 1, got {cfg.projector_dim}")
-        if cfg.projector_hidden and cfg.regularizer != "infonce":
-            raise ValueError(f"projector_hidden={cfg.projector_hidden} needs "
-                             f"regularizer='infonce', got {cfg.regularizer!r}")
+        for name in ("projector_hidden", "context_negatives"):
+            if getattr(cfg, name) and cfg.regularizer != "infonce":
+                raise ValueError(f"{name}={getattr(cfg, name)} needs regularizer='infonce', "
+                                 f"got {cfg.regularizer!r}")
         enc_cfg = EncoderConfig(**{k: getattr(cfg, k) for k in EncoderConfig.__dataclass_fields__})
         #: Frames after frame t that each batch holds: the history's other frames, then
         #: the prediction horizon (the trainer reads this).
@@ -334,17 +335,15 @@ class JEPAAgent(TorchAgent):
             guess = self.inverse(torch.cat([context[:, -1], targets[:, -1]], dim=1))
             actions = batch.action[:, cfg.history - 1:].flatten(1)
             out["inverse_loss"] = F.mse_loss(guess, actions)
-        if cfg.projector_hidden:  # one pass: predictions and targets share batch statistics
-            projected = self.projector(torch.cat([pred, targets], dim=1).flatten(0, 1))
-            pred, targets = projected.view(pred.shape[0], -1, projected.shape[-1]).split(
-                pred.shape[1], dim=1)
+        negatives = context[:, -1:] if cfg.context_negatives else context[:, :0]
+        if cfg.projector_hidden:  # one pass: everything scored shares batch statistics
+            parts = torch.cat([pred, targets, negatives], dim=1)
+            projected = self.projector(parts.flatten(0, 1)).view(*parts.shape[:2], -1)
+            pred, targets, negatives = projected.split(
+                [pred.shape[1], targets.shape[1], negatives.shape[1]], dim=1)
         if cfg.anti_collapse and cfg.regularizer == "infonce":
-            negatives = None
-            if cfg.context_negatives:
-                negatives = context[:, -1]
-                if cfg.projector_hidden:
-                    negatives = self.projector(negatives)
-            out["pred_loss"] = infonce_loss(pred, targets, cfg.infonce_temperature, negatives)
+            out["pred_loss"] = infonce_loss(pred, targets, cfg.infonce_temperature,
+                                            negatives[:, 0] if cfg.context_negatives else None)
         else:
             out["pred_loss"] = out["pred_mse"]
         loss = cfg.pred_weight * out["pred_loss"]

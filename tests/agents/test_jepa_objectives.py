@@ -56,6 +56,8 @@ def test_sigreg_gradient_pushes_collapsed_latents_apart():
         {"regularizer": "infonce", "context_negatives": True, "horizon": 2},
         {"regularizer": "infonce", "inverse_weight": 1.0, "head": "keypoints", "keypoints": 4,
          "horizon": 2},
+        {"regularizer": "infonce", "projector_hidden": 16, "context_negatives": True,
+         "horizon": 2},
         {"regularizer": "infonce", "projector_hidden": 16, "output_norm": "total", "horizon": 2,
          "latent_penalty": 0.1},
     ],
@@ -154,9 +156,11 @@ def test_bad_objective_settings_name_the_parameter(key, value):
         make_agent("jepa", **{key: value})
 
 
-def test_projector_needs_the_infonce_objective():
+def test_projector_and_context_negatives_need_the_infonce_objective():
     with pytest.raises(ValueError, match=r"projector_hidden=8 needs regularizer='infonce'"):
         make_agent("jepa", projector_hidden=8, regularizer="vicreg")
+    with pytest.raises(ValueError, match=r"context_negatives=True needs regularizer='infonce'"):
+        make_agent("jepa", context_negatives=True, regularizer="sigreg")
 
 
 def test_inverse_dynamics_head_learns_the_actions(synthetic_dataset):

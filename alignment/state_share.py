@@ -8,12 +8,14 @@ of* the world state, scored on held-out episodes?
 
 Why it matters for the isometry: if camera A's latent is ``M_A s + n_A`` and
 camera B's is ``M_B s + n_B``, with ``s`` the shared state and ``n`` whatever
-each agent keeps beside it (view-specific detail, or nonlinear functions of the
-state that differ between views), a linear map from A to B can only recover
-B's ``M_B s`` part. So a latent whose state share is 0.5 cannot be mapped onto
-from another camera with R² much above 0.5, however well the state can be read
-from it. An agent that knows the world *and* is a linear code of it scores
-high on both.
+each agent keeps beside it, a linear map from A to B is sure to recover B's
+``M_B s`` part when A knows the state (a high probe); the rest of B it recovers
+only where A happens to hold the same features (nonlinear codes of the state
+are usually unfolded in each camera's own image geometry, and view-specific
+detail is not shared at all). Two whitened latents that are both linear codes
+of the whole state are related by a rotation. So an agent that knows the world
+*and* is a linear code of it scores high on both the probe and the share, and
+that is what an orthogonal map between two agents needs.
 
 The share is pooled over latent dimensions (``1 - SSE / SST`` summed over every
 unit, so units weigh by their variance: rescaling the latent changes nothing),
@@ -43,7 +45,9 @@ def state_share(latents: np.ndarray, state: np.ndarray, episodes: np.ndarray, *,
     latents : array of shape (n, d)
         One latent vector per frame.
     state : array of shape (n, k)
-        The world state of the same frames (for example x/y of every body).
+        The world state of the same frames (for example x/y of every body). Every
+        frame counts, whether a body is in view or not: a body a camera cannot see
+        explains none of its latent, and adds nothing to the share.
     episodes : array of shape (n,)
         Episode id of each frame: the last ``test_size`` share of episodes is
         held out (:func:`episode_split`).

@@ -220,6 +220,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                              "keypoints": 4},
                                   "steps": 2000, "env": FAST_WORLD,
                                   "note": "4 keypoints + inverse dynamics, 2,000 steps"},
+    "default_jepa_kp6_inv03_2000": {"agent": "jepa",
+                                    "config": {"inverse_weight": 0.3, "head": "keypoints",
+                                               "keypoints": 6},
+                                    "steps": 2000, "env": FAST_WORLD,
+                                    "note": "6 keypoints + inverse dynamics (0.3), 2,000 steps"},
     # the labelled ceiling whose latent directions the head does not read decay
     "default_supervised_nonorm_p001": {"agent": "supervised", "steps": 800, "env": FAST_WORLD,
                                        "config": {"output_norm": False, "latent_penalty": 0.01},

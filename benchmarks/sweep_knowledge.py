@@ -100,8 +100,9 @@ def knowledge_lines(rows: Sequence[dict[str, Any]], agents: Sequence[str]) -> li
         f"objects (mean of the two cameras), averaged over every reachable cell; 95% intervals "
         f"over {unit}. 1 is perfect, 0 is the mean; below 0 the probe does worse than the mean. "
         "State share: the share of the latent's held-out variance that is a linear function "
-        "of the world state (`socialview.alignment.state_share`); a linear map from the other "
-        "camera can recover little more than this, however well the probe reads the state.",
+        "of the world state (`socialview.alignment.state_share`). A high probe *and* a high "
+        "share (the latent is the world and little else) is what lets two cameras' latents "
+        "be one space in different coordinates (docs/agents-study.md, finding 7).",
         "",
     ]
     ceiling = next((a for a in agents if a in references), None)

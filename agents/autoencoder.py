@@ -61,12 +61,11 @@ class AutoencoderAgent(TorchAgent):
         if ratio < 2 or ratio * cfg.grid != cfg.recon_size or ratio & (ratio - 1):
             raise ValueError(f"recon_size must be grid * 2**n (n >= 1); got recon_size="
                              f"{cfg.recon_size}, grid={cfg.grid}")
-        enc_cfg = EncoderConfig(**{k: getattr(cfg, k) for k in EncoderConfig.__dataclass_fields__})
+        enc_cfg = cfg.encoder_fields()
         dec_cfg = EncoderConfig(**{**enc_cfg.__dict__, "depth": ratio.bit_length() - 1})
         self.encoder = build_module(lambda: ConvEncoder(enc_cfg), self.generator)
         self.decoder = build_module(lambda: ConvDecoder(dec_cfg), self.generator)
-        params = list(self.encoder.parameters()) + list(self.decoder.parameters())
-        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.optimizer = self._adamw("encoder", "decoder")
 
     def _encode(self, frames: torch.Tensor) -> torch.Tensor:
         return self.encoder(frames)

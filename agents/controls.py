@@ -39,8 +39,7 @@ class RandomAgent(TorchAgent):
     module_names = ("encoder",)
 
     def _build(self) -> None:
-        enc_cfg = EncoderConfig(**{k: getattr(self.config, k)
-                                   for k in EncoderConfig.__dataclass_fields__})
+        enc_cfg = self.config.encoder_fields()
         self.encoder = build_module(lambda: ConvEncoder(enc_cfg), self.generator)
 
     def _encode(self, frames: torch.Tensor) -> torch.Tensor:

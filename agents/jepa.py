@@ -255,7 +255,7 @@ class JEPAAgent(TorchAgent):
             if getattr(cfg, name) and cfg.regularizer != "infonce":
                 raise ValueError(f"{name}={getattr(cfg, name)} needs regularizer='infonce', "
                                  f"got {cfg.regularizer!r}")
-        enc_cfg = EncoderConfig(**{k: getattr(cfg, k) for k in EncoderConfig.__dataclass_fields__})
+        enc_cfg = cfg.encoder_fields()
         #: Frames after frame t that each batch holds: the history's other frames, then
         #: the prediction horizon (the trainer reads this).
         self.horizon = cfg.history - 1 + cfg.horizon
@@ -275,9 +275,7 @@ class JEPAAgent(TorchAgent):
         self.inverse = build_module(lambda: make_inverse_model(
             cfg.latent_dim, cfg.action_dim * cfg.horizon,
             cfg.inverse_hidden if cfg.inverse_weight else 0), self.generator)
-        params = [p for name in ("encoder", "predictor", "projector", "inverse")
-                  for p in getattr(self, name).parameters()]
-        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.optimizer = self._adamw("encoder", "predictor", "projector", "inverse")
 
     def momentum(self, step: int | None = None) -> float:
         """EMA momentum at ``step``: cosine from ``ema_momentum`` to ``ema_momentum_end``."""

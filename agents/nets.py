@@ -78,6 +78,12 @@ class EncoderConfig:
     and fix only its total variance (:class:`TotalVarianceNorm`), so the loss decides how
     the variance is shared among units. ``False`` or ``"none"``: no normalisation."""
 
+    def encoder_fields(self) -> EncoderConfig:
+        """This config's encoder fields alone: an agent's config extends this class, and
+        its encoder is built from just these."""
+        return EncoderConfig(**{name: getattr(self, name)
+                                for name in EncoderConfig.__dataclass_fields__})
+
 
 def _activation() -> nn.Module:
     return nn.GELU()

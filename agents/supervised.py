@@ -74,11 +74,10 @@ class SupervisedAgent(TorchAgent):
             raise ValueError(f"state_dim must be >= 1, got {cfg.state_dim}")
         if cfg.latent_penalty < 0:
             raise ValueError(f"latent_penalty must be >= 0, got {cfg.latent_penalty}")
-        enc_cfg = EncoderConfig(**{k: getattr(cfg, k) for k in EncoderConfig.__dataclass_fields__})
+        enc_cfg = cfg.encoder_fields()
         self.encoder = build_module(lambda: ConvEncoder(enc_cfg), self.generator)
         self.head = build_module(lambda: nn.Linear(cfg.latent_dim, cfg.state_dim), self.generator)
-        params = list(self.encoder.parameters()) + list(self.head.parameters())
-        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.optimizer = self._adamw("encoder", "head")
         self._count = 0
         self._mean = torch.zeros(cfg.state_dim, dtype=torch.float64)
         self._m2 = torch.zeros(cfg.state_dim, dtype=torch.float64)

@@ -47,6 +47,12 @@ class TorchAgent:
         """Create networks (from ``self.generator``) and the optimizer."""
         raise NotImplementedError
 
+    def _adamw(self, *names: str) -> torch.optim.AdamW:
+        """AdamW over the parameters of the named modules, in that order, with the config's
+        ``lr`` and ``weight_decay`` (the optimiser every built-in trainable agent uses)."""
+        params = [p for name in names for p in getattr(self, name).parameters()]
+        return torch.optim.AdamW(params, lr=self.config.lr, weight_decay=self.config.weight_decay)
+
     def _encode(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 frames on ``self.device`` -> latents (called under ``no_grad``)."""
         raise NotImplementedError

@@ -30,6 +30,8 @@ KNOWLEDGE_COLUMNS = (
     ("state_probe_objects_knn_r2", "objects k-NN"),
     ("state_share", "state share"),
 )
+#: Row metrics the knowledge table summarises (per camera and their means).
+KNOWLEDGE_PREFIXES = ("state_probe", "state_share")
 
 
 def knowledge(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -42,7 +44,7 @@ def knowledge(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dict[str,
     """
     per_seed: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
-        if row["metric"].startswith("state_probe") and row["value"] is not None:
+        if row["metric"].startswith(KNOWLEDGE_PREFIXES) and row["value"] is not None:
             per_seed[row["agent"], row["metric"]][row["seed"]].append(row["value"])
     out = {}
     for key, seeds in per_seed.items():

@@ -119,6 +119,8 @@ def test_smoke_preset_end_to_end(smoke_sweep):
     assert "| pixels | raw pixels (reference) |" in report
     assert "`jepa` state-probe R²" in report and "`random` untrained control" in report
     assert "| state share |" in report
+    jepa_row = next(line for line in report.splitlines() if line.startswith("| jepa |"))
+    assert not jepa_row.rstrip(" |").endswith("–")  # the share is measured, not missing
     assert '"train_steps": 30' in report  # the resolved config is in the report
     assert "### Zero-shot transfer per task label" in report
     assert f"| `{DEFAULT_LABEL}` (default) |" in report

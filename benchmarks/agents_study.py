@@ -10,8 +10,8 @@ measures:
   objects apart; :func:`socialview.alignment.state_probe`), on the frames where
   each body is visible to that camera;
 * the share of each latent's held-out variance that is a linear function of the
-  world state (:func:`socialview.alignment.state_share`): what a linear map from
-  the other camera can hope to recover;
+  world state (:func:`socialview.alignment.state_share`): with the probe, what
+  makes an orthogonal map between the cameras possible;
 * the held-out orthogonal- and linear-map R² between the two agents' latents.
 
 Rows are written as JSON (atomically) to ``--out``, one file per variant and

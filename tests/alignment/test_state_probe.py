@@ -10,19 +10,11 @@ from hypothesis import strategies as st
 from socialview.alignment import episode_split, state_probe
 
 
-def _world(rng: np.random.Generator, episodes: int = 120, length: int = 20):
-    """Random-walk 'positions' of 3 bodies in many short episodes."""
-    start = rng.uniform(-1, 1, size=(episodes, 1, 6))
-    steps = rng.normal(scale=0.05, size=(episodes, length, 6))
-    state = (start + np.cumsum(steps, axis=1)).reshape(-1, 6)
-    return state, np.repeat(np.arange(episodes), length)
-
-
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000), width=st.integers(6, 40))
-def test_exact_linear_code_scores_one(seed, width):
+def test_exact_linear_code_scores_one(seed, width, world):
     rng = np.random.default_rng(seed)
-    state, episode = _world(rng)
+    state, episode = world(rng)
     mixing = rng.normal(size=(6, width))
     result = state_probe(state @ mixing + rng.normal(size=width), state, episode)
     assert result.pooled_r2 == pytest.approx(1.0, abs=1e-3)
@@ -31,17 +23,17 @@ def test_exact_linear_code_scores_one(seed, width):
 
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 10_000))
-def test_noise_scores_about_zero_or_less(seed):
+def test_noise_scores_about_zero_or_less(seed, world):
     rng = np.random.default_rng(seed)
-    state, episode = _world(rng)
+    state, episode = world(rng)
     result = state_probe(rng.normal(size=(state.shape[0], 32)), state, episode)
     assert -0.2 < result.pooled_r2 < 0.05
     assert result.knn_pooled_r2 < 0.05
 
 
-def test_knn_reads_a_nonlinear_code_the_ridge_cannot():
+def test_knn_reads_a_nonlinear_code_the_ridge_cannot(world):
     rng = np.random.default_rng(0)
-    state, episode = _world(rng, episodes=200)
+    state, episode = world(rng, episodes=200)
     state = state[:, :2]  # one body: k-NN needs few dimensions to be sharp
     phase = 2 * np.pi * (state - state.min(0)) / np.ptp(state, axis=0)  # one full turn each
     code = np.concatenate([np.cos(phase), np.sin(phase)], axis=1)  # injective, not linear
@@ -50,9 +42,9 @@ def test_knn_reads_a_nonlinear_code_the_ridge_cannot():
     assert result.pooled_r2 < result.knn_pooled_r2 - 0.1
 
 
-def test_mask_scores_each_target_on_its_own_rows():
+def test_mask_scores_each_target_on_its_own_rows(world):
     rng = np.random.default_rng(1)
-    state, episode = _world(rng)
+    state, episode = world(rng)
     latents = state.copy()
     hidden = rng.random(state.shape[0]) < 0.5
     latents[hidden, :2] = rng.normal(size=(hidden.sum(), 2))  # body 0 unseen on these rows
@@ -71,9 +63,9 @@ def test_split_holds_out_whole_final_episodes():
     assert set(episode[test]) == {6, 7} and not set(episode[~test]) & {6, 7}
 
 
-def test_grouped_and_json():
+def test_grouped_and_json(world):
     rng = np.random.default_rng(2)
-    state, episode = _world(rng)
+    state, episode = world(rng)
     result = state_probe(state, state, episode, target_names=[f"t{i}" for i in range(6)])
     groups = result.grouped({"first": ["t0", "t1"], "rest": ["t2", "t3", "t4", "t5"]})
     assert groups["first"]["r2"] == pytest.approx(1.0, abs=1e-3)

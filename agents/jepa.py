@@ -49,6 +49,7 @@ from socialview.agents.nets import (
     build_module,
     effective_rank,
     embedding_std,
+    keypoint_spread,
     make_inverse_model,
     make_projector,
 )
@@ -58,6 +59,7 @@ from socialview.agents.torch_agent import TorchAgent
 __all__ = [
     "JEPAAgent",
     "JEPAConfig",
+    "correlation_loss",
     "covariance_loss",
     "infonce_loss",
     "sigreg_loss",
@@ -113,6 +115,11 @@ class JEPAConfig(EncoderConfig):
     keypoint_cov_weight: float = 1.0
     """Covariance penalty on the keypoint coordinates (keypoints on the same object are
     correlated, so this spreads them over different objects)."""
+    keypoint_correlation: bool = False
+    """If True, ``keypoint_cov_weight`` penalises the keypoint coordinates' correlations
+    instead of their covariances. Coordinates whose std is near ``keypoint_var_target``
+    (0.2) covary by 0.04 at most, so the covariance term barely pulls apart two keypoints
+    that sit on one body; their correlation is near 1 whatever the scale."""
     encode_with: str = "online"
     """Which encoder ``encode`` uses: "online" or "target" (the EMA one)."""
     regularizer: str = "infonce"
@@ -221,6 +228,13 @@ def covariance_loss(z: torch.Tensor) -> torch.Tensor:
     cov = (zc.T @ zc) / max(n - 1, 1)
     off = cov - torch.diag(torch.diagonal(cov))
     return off.pow(2).sum() / d
+
+
+def correlation_loss(z: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """:func:`covariance_loss` of ``z`` with every column standardised first: the sum of
+    squared off-diagonal correlations divided by the dimension, blind to scale."""
+    zc = z - z.mean(dim=0)
+    return covariance_loss(zc / torch.sqrt(zc.var(dim=0) + eps))
 
 
 @register_agent("jepa")
@@ -360,10 +374,13 @@ class JEPAAgent(TorchAgent):
             out["sigreg_loss"] = sigreg_loss(every.flatten(0, 1), self.generator,
                                              cfg.sigreg_slices)
             loss = loss + cfg.sigreg_weight * out["sigreg_loss"]
+        if cfg.head == "keypoints":
+            out["kp_std"] = keypoint_spread(feats)
         if cfg.anti_collapse and cfg.head == "keypoints" and (
                 cfg.keypoint_var_weight or cfg.keypoint_cov_weight):
             out["kp_var_loss"] = variance_loss(feats, cfg.keypoint_var_target)
-            out["kp_cov_loss"] = covariance_loss(feats)
+            out["kp_cov_loss"] = (correlation_loss(feats) if cfg.keypoint_correlation
+                                  else covariance_loss(feats))
             loss = loss + cfg.keypoint_var_weight * out["kp_var_loss"] \
                 + cfg.keypoint_cov_weight * out["kp_cov_loss"]
         out["loss"] = loss
@@ -399,6 +416,8 @@ class JEPAAgent(TorchAgent):
             if key in out:
                 metrics[key] = float(out[key].detach())
         z = out["z"].detach()
+        if "kp_std" in out:
+            metrics["kp_std"] = out["kp_std"]
         metrics["emb_std"] = embedding_std(z)
         metrics["eff_rank"] = effective_rank(z)
         metrics["target_std"] = embedding_std(out["targets"][:, -1].detach())

@@ -27,6 +27,7 @@ from socialview.agents.nets import (
     build_module,
     effective_rank,
     embedding_std,
+    keypoint_spread,
 )
 from socialview.agents.registry import register_agent
 from socialview.agents.torch_agent import TorchAgent
@@ -114,7 +115,7 @@ class SupervisedAgent(TorchAgent):
         self.encoder.train()
         self.head.train()
         self._update_stats(batch.state)
-        z = self.encoder(batch.obs)
+        z, feats = self.encoder(batch.obs, return_features=True)
         loss = F.mse_loss(self.head(z), self.standardise(batch.state))
         if self.config.latent_penalty:
             loss = loss + self.config.latent_penalty * z.pow(2).mean()
@@ -123,8 +124,11 @@ class SupervisedAgent(TorchAgent):
         self.optimizer.step()
         self.step += 1
         z = z.detach()
-        return {"loss": float(loss.detach()), "emb_std": embedding_std(z),
-                "eff_rank": effective_rank(z)}
+        metrics = {"loss": float(loss.detach()), "emb_std": embedding_std(z),
+                   "eff_rank": effective_rank(z)}
+        if self.config.head == "keypoints":
+            metrics["kp_std"] = keypoint_spread(feats)
+        return metrics
 
     def _extra_state(self) -> dict[str, Any]:
         return {"count": self._count, "mean": self._mean.clone(), "m2": self._m2.clone()}

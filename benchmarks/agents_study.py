@@ -177,6 +177,32 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                           "6 keypoints + inverse dynamics (0.3), 2,000 steps",
                                           steps=2000, inverse_weight=0.3, head="keypoints",
                                           keypoints=6),
+    # fourth round: make each keypoint track a different body. The covariance penalty on
+    # coordinates whose std is ~0.2 is ~0.04^2, too weak to part two keypoints on one body;
+    # their correlation is ~1 whatever the scale
+    "default_jepa_kp4_corr_2000": _today("jepa", "4 keypoints, correlation penalty, 2,000 steps",
+                                         steps=2000, head="keypoints", keypoints=4,
+                                         keypoint_correlation=True),
+    # ... but every keypoint JEPA above ends with its keypoint coordinates' std near 0.01
+    # (the variance hinge's target is 0.2): the keypoints sit still, diffuse, and BatchNorm
+    # blows their tiny shifts up. A hinge strong enough to make each keypoint move
+    "default_jepa_kp4_var10_2000": _today("jepa", "4 keypoints that must move (hinge 10), "
+                                          "correlation penalty, 2,000 steps", steps=2000,
+                                          head="keypoints", keypoints=4,
+                                          keypoint_correlation=True, keypoint_var_weight=10.0),
+    "default_jepa_kp4_var10_cov10_2000": _today("jepa", "4 keypoints that must move and part "
+                                                "(hinge 10, correlation 10), 2,000 steps",
+                                                steps=2000, head="keypoints", keypoints=4,
+                                                keypoint_correlation=True,
+                                                keypoint_var_weight=10.0,
+                                                keypoint_cov_weight=10.0),
+    "default_jepa_kp4_var3_cov3_2000": _today("jepa", "4 keypoints, hinge 3, correlation 3, "
+                                              "2,000 steps", steps=2000, head="keypoints",
+                                              keypoints=4, keypoint_correlation=True,
+                                              keypoint_var_weight=3.0, keypoint_cov_weight=3.0),
+    # the identifiability results assume a latent of the state's own width (8 coordinates)
+    "default_jepa_z8_2000": _today("jepa", "the default jepa, 8-d latent, 2,000 steps",
+                                   steps=2000, latent_dim=8),
     # the labelled ceiling whose latent directions the head does not read decay
     "default_supervised_nonorm_p001": _today("supervised",
                                              "ceiling, latent not normalised, penalty 0.01",

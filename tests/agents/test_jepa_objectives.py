@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from socialview.agents import make_agent, open_camera_stream
-from socialview.agents.jepa import infonce_loss, sigreg_loss
+from socialview.agents.jepa import correlation_loss, covariance_loss, infonce_loss, sigreg_loss
 
 
 def test_infonce_prefers_each_prediction_matching_its_own_target():
@@ -27,6 +27,18 @@ def test_infonce_extra_negatives_count_only_when_they_are_close():
     close = infonce_loss(pred, targets, 0.1, extra_negatives=targets[:, 0] + 0.01)
     assert float(far) == pytest.approx(float(plain), abs=1e-6)
     assert close > plain + 0.2  # a near-copy of each target is a hard wrong answer
+
+
+def test_correlation_loss_sees_a_duplicate_however_small_its_scale():
+    gen = torch.Generator().manual_seed(0)
+    body = 0.05 * torch.randn(256, 2, generator=gen)  # two keypoints on one small-scale body
+    other = 0.05 * torch.randn(256, 2, generator=gen)  # and one on another body
+    same = torch.cat([body, body + 0.001 * torch.randn(256, 2, generator=gen)], dim=1)
+    apart = torch.cat([body, other], dim=1)
+    assert float(covariance_loss(same)) < 1e-5  # the covariance term barely acts
+    assert float(correlation_loss(same)) > 0.9 > 0.1 > float(correlation_loss(apart))
+    assert float(correlation_loss(100 * same)) == pytest.approx(float(correlation_loss(same)),
+                                                                rel=1e-2)
 
 
 def test_sigreg_is_small_for_gaussian_latents_and_large_for_others():
@@ -56,6 +68,8 @@ def test_sigreg_gradient_pushes_collapsed_latents_apart():
         {"regularizer": "infonce", "context_negatives": True, "horizon": 2},
         {"regularizer": "infonce", "inverse_weight": 1.0, "head": "keypoints", "keypoints": 4,
          "horizon": 2},
+        {"regularizer": "infonce", "head": "keypoints", "keypoints": 4,
+         "keypoint_correlation": True, "horizon": 2},
         {"regularizer": "infonce", "projector_hidden": 16, "context_negatives": True,
          "horizon": 2},
         {"regularizer": "infonce", "projector_hidden": 16, "output_norm": "total", "horizon": 2,

@@ -200,6 +200,28 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                               "2,000 steps", steps=2000, head="keypoints",
                                               keypoints=4, keypoint_correlation=True,
                                               keypoint_var_weight=3.0, keypoint_cov_weight=3.0),
+    # more keypoints than bodies, each made to move: a body followed by two keypoints is
+    # still a linear code of the state, so duplicates need no penalty
+    "default_jepa_kp16_var10_2000": _today("jepa", "16 keypoints that must move (hinge 10), "
+                                           "2,000 steps", steps=2000, head="keypoints",
+                                           keypoints=16, keypoint_var_weight=10.0),
+    # they follow the objects, not the pusher: inverse dynamics asks for what the actions move
+    "default_jepa_kp16_var10_inv_2000": _today("jepa", "16 keypoints that must move + inverse "
+                                               "dynamics, 2,000 steps", steps=2000,
+                                               head="keypoints", keypoints=16,
+                                               keypoint_var_weight=10.0, inverse_weight=1.0),
+    "default_jepa_kp8_var10_inv_2000": _today("jepa", "8 keypoints that must move + inverse "
+                                              "dynamics, 2,000 steps", steps=2000,
+                                              head="keypoints", keypoints=8,
+                                              keypoint_var_weight=10.0, inverse_weight=1.0),
+    # a head linear in positions by construction: first moments of translation-equivariant
+    # conv maps move linearly with the bodies, whatever the maps detect
+    "default_jepa_moments": _today("jepa", "moments head (16 maps)", head="moments",
+                                   keypoints=16),
+    "default_supervised_moments": _today("supervised", "ceiling of the moments head (16 maps)",
+                                         head="moments", keypoints=16),
+    "default_jepa_moments_2000": _today("jepa", "moments head (16 maps), 2,000 steps",
+                                        steps=2000, head="moments", keypoints=16),
     # the identifiability results assume a latent of the state's own width (8 coordinates)
     "default_jepa_z8_2000": _today("jepa", "the default jepa, 8-d latent, 2,000 steps",
                                    steps=2000, latent_dim=8),

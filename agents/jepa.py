@@ -24,13 +24,16 @@ ahead (0.6 s of SocialView-v1's world, where the pusher moves a few pixels per
 step). Predicting one step ahead, where the next frame is nearly the same image,
 let every objective tried learn codes that tell frames apart without knowing where
 anything is (state probe 0.34 with InfoNCE; the first release's VICReg default read
-the pusher at -0.03). At the quick budget (800 steps of 64 transitions) the default
-reads the pusher's and objects' positions at held-out R² 0.88-0.91 (3 seeds), the
-untrained encoder at 0.15-0.20. Only about half of its latent's variance is a linear
-function of those positions (state share 0.51-0.53), which caps how orthogonally two
-agents align (0.63-0.69). The options ``projector_hidden``, ``context_negatives``,
-``inverse_weight`` and ``latent_penalty`` are the third round of that search (finding
-7): none of them raised the share without losing bodies, so all are off by default.
+the pusher at -0.03). With the earlier "flatten" head the default read the world
+at 0.88-0.91 but only half of its latent's variance was a linear function of the
+positions (state share 0.51-0.53): a nonlinear code, unfolded in each camera's own
+geometry, so two cameras' agents aligned at orthogonal R² 0.63-0.69. The encoder's
+"moments" head (first moments of conv maps, linear in where bodies are by
+construction) lifts all three at the quick budget (800 steps of 64 transitions,
+3 seeds): probe 0.93-0.94 (pusher 0.89-0.91), share 0.79-0.82, orthogonal R²
+0.74-0.79; the untrained encoder reads 0.17. The options ``projector_hidden``,
+``context_negatives``, ``inverse_weight``, ``latent_penalty`` and the keypoint terms
+are measured variants (findings 7-8); none helped, so all are off by default.
 """
 
 from __future__ import annotations

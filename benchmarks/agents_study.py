@@ -58,9 +58,18 @@ INFONCE = {"regularizer": "infonce", "target": "online", "output_norm": True, "h
 FAST_WORLD = {"frame_skip": 20}
 
 
+#: The encoder head of every ``default_*`` row up to the fourth round (the default until
+#: the "moments" head replaced it), spelled out so those rows keep their meaning.
+FLATTEN_ERA = {"head": "flatten", "keypoints": 64}
+ENCODER_AGENTS = ("jepa", "supervised", "random", "autoencoder")
+
+
 def _today(agent: str, note: str, steps: int = 800, **config: Any) -> dict[str, Any]:
-    """A variant in today"s world (SocialView-v1"s 200 ms steps) at the quick budget,
-    unless ``steps`` says otherwise; ``config`` overrides the agent's defaults."""
+    """A variant in today's world (SocialView-v1's 200 ms steps) at the quick budget,
+    unless ``steps`` says otherwise; ``config`` overrides the agent's defaults. Encoder
+    agents keep the flatten-era head and keypoint count unless ``config`` names them."""
+    if agent in ENCODER_AGENTS:
+        config = {**FLATTEN_ERA, **config}
     return {"agent": agent, "config": config, "steps": steps, "env": FAST_WORLD, "note": note}
 
 
@@ -222,6 +231,21 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                          head="moments", keypoints=16),
     "default_jepa_moments_2000": _today("jepa", "moments head (16 maps), 2,000 steps",
                                         steps=2000, head="moments", keypoints=16),
+    "default_random_moments": _today("random", "the moments-head encoder, untrained", steps=0,
+                                     head="moments", keypoints=16),
+    "default_jepa_moments64": _today("jepa", "moments head, 64 maps", head="moments",
+                                     keypoints=64),
+    "default_jepa_moments_nonorm": _today("jepa", "moments head (16 maps), latent not "
+                                          "normalised", head="moments", keypoints=16,
+                                          output_norm=False),
+    "default_jepa_moments_total": _today("jepa", "moments head (16 maps), only the total "
+                                         "variance fixed", head="moments", keypoints=16,
+                                         output_norm="total"),
+    "default_jepa_moments_t03": _today("jepa", "moments head (16 maps), InfoNCE temperature "
+                                       "0.3", head="moments", keypoints=16,
+                                       infonce_temperature=0.3),
+    "default_jepa_moments_z16": _today("jepa", "moments head (16 maps), 16-d latent",
+                                       head="moments", keypoints=16, latent_dim=16),
     # the identifiability results assume a latent of the state's own width (8 coordinates)
     "default_jepa_z8_2000": _today("jepa", "the default jepa, 8-d latent, 2,000 steps",
                                    steps=2000, latent_dim=8),

@@ -333,7 +333,8 @@ class JEPAAgent(TorchAgent):
         return torch.stack(preds, dim=1)
 
     def losses(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """Forward pass: the loss terms (tensors) for ``batch``, nothing updated."""
+        """Forward pass: the loss terms (tensors) for ``batch``, nothing updated; with the
+        keypoint head also ``kp_std`` (a float: how far its keypoints move)."""
         cfg = self.config
         k = batch.action.shape[1]
         if k != self.horizon:

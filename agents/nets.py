@@ -348,13 +348,13 @@ def embedding_std(z: torch.Tensor) -> float:
     return float(z.float().std(dim=0).mean())
 
 
-@torch.no_grad()
 def keypoint_spread(coords: torch.Tensor) -> float:
     """Mean std over the batch of a keypoint head's image coordinates ``(B, 2K)``, in
     ``[-1, 1]`` image units: near 0 when no keypoint follows anything that moves."""
     return float(coords.detach().std(dim=0).mean())
 
 
+@torch.no_grad()
 def effective_rank(z: torch.Tensor) -> float:
     """Effective rank (Roy & Vetterli 2007): ``exp(entropy)`` of the normalised singular values.
 

@@ -49,6 +49,7 @@ __all__ = [
     "NonFiniteLossError",
     "RunFolderError",
     "TrainResult",
+    "agent_identity",
     "embed",
     "load_agent",
     "load_checkpoint",
@@ -139,8 +140,9 @@ def _atomic_write_json(path: Path, obj: Any) -> None:
     _atomic_write_bytes(path, lambda fh: fh.write(data))
 
 
-def _agent_identity(agent: Agent) -> tuple[str, dict[str, Any]]:
-    """Name and resolved config that rebuild ``agent`` through ``make_agent``."""
+def agent_identity(agent: Agent) -> tuple[str, dict[str, Any]]:
+    """Name and resolved config (every field, defaults included, JSON-ready) that rebuild
+    ``agent`` through ``make_agent``: what tells two runs of one agent kind apart."""
     spec = getattr(agent, "agent_spec", None)
     config = getattr(agent, "config", None)
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
@@ -329,7 +331,7 @@ def train_agent(
     if agent_dim is not None and int(agent_dim) != stream.action_dim:
         raise DatasetError(f"agent expects actions of width {agent_dim}, dataset "
                            f"{str(stream.path)!r} has {stream.action_dim}")
-    name, agent_config = _agent_identity(agent)
+    name, agent_config = agent_identity(agent)
     if seed is None:
         seed = int(agent_config.get("seed", 0) or 0)
     run_config = {

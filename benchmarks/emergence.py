@@ -94,28 +94,45 @@ def checkpoint_latents(
 
     Trains through the sweep's ``train_and_embed`` (same agent and batch seeds),
     continuing the run folder's checkpoint. Results are cached in
-    ``latents/<agent>_seed<seed>/<camera>_step<step>.npz``. Should the run folder
-    already be past ``step`` (its cache was deleted), it is retrained from scratch
-    up to ``step``: the agents are seeded, so that reproduces the same weights.
+    ``latents/<agent>_seed<seed>/<camera>_step<step>.npz`` with the agent's resolved
+    config, and reused only by an agent of the same config. Should the run folder
+    already be past ``step`` (its cache was deleted), or hold an agent of another
+    config, it is retrained from scratch up to ``step``: the agents are seeded, so
+    that reproduces the same weights.
     """
-    from socialview.agents.trainer import CHECKPOINT_NAME, load_checkpoint
-    from socialview.benchmarks.sweep_cell import train_and_embed
+    from socialview.agents.trainer import (
+        CHECKPOINT_NAME,
+        CONFIG_NAME,
+        agent_identity,
+        load_checkpoint,
+    )
+    from socialview.benchmarks.sweep_cell import make_cell_agent, train_and_embed
 
+    sweep = dataclasses.replace(
+        config.sweep_config(), agent_steps={**config.agent_steps, agent: step}
+    )
+    # the agent's every setting, defaults included: a cache made by another agent (say,
+    # before a default changed) is not this one's
+    identity = json.dumps(agent_identity(make_cell_agent(sweep, agent, seed, camera))[1],
+                          sort_keys=True)
     name = _run_name(agent, seed)
     cache = out / "latents" / name / f"{camera}_step{step}.npz"
     if cache.exists():
         with np.load(cache, allow_pickle=False) as stored:
-            return stored["latents"], json.loads(str(stored["train"]))
+            if "agent" in stored.files and str(stored["agent"]) == identity:
+                return stored["latents"], json.loads(str(stored["train"]))
     run_dir = out / "runs" / name / camera
     checkpoint = run_dir / CHECKPOINT_NAME
-    if checkpoint.exists() and int(load_checkpoint(checkpoint)["step"]) > step:
+    if (run_dir / CONFIG_NAME).is_file() and json.dumps(
+            json.loads((run_dir / CONFIG_NAME).read_text()).get("agent_config"),
+            sort_keys=True) != identity:
+        shutil.rmtree(run_dir)  # trained by another agent: start again
+    elif checkpoint.exists() and int(load_checkpoint(checkpoint)["step"]) > step:
         shutil.rmtree(run_dir)
-    sweep = dataclasses.replace(
-        config.sweep_config(), agent_steps={**config.agent_steps, agent: step}
-    )
     latents, training = train_and_embed(sweep, agent, seed, camera, train, evaluation, run_dir)
     buffer = io.BytesIO()
-    np.savez(buffer, latents=latents, train=np.array(json.dumps(training)))
+    np.savez(buffer, latents=latents, train=np.array(json.dumps(training)),
+             agent=np.array(identity))
     cache.parent.mkdir(parents=True, exist_ok=True)
     partial = cache.with_name(f".{cache.name}.partial-{os.getpid()}")
     partial.write_bytes(buffer.getvalue())

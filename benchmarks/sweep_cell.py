@@ -17,7 +17,7 @@ import time
 import traceback
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -25,10 +25,13 @@ from tqdm.auto import tqdm
 from socialview.benchmarks._io import write_json_atomic
 from socialview.benchmarks.sweep_config import SweepConfig
 
+if TYPE_CHECKING:
+    from socialview.agents import Agent
+
 __all__ = [
     "CAMERAS", "PIXELS", "RESULT_VERSION", "cell_id", "dataset_seeds", "derived_seed",
-    "heldout_split", "measure_alignment", "raw_pixels", "record_once", "run_cell",
-    "safe_name", "train_and_embed", "transfer_every_label", "unit_total_variance",
+    "heldout_split", "make_cell_agent", "measure_alignment", "raw_pixels", "record_once",
+    "run_cell", "safe_name", "train_and_embed", "transfer_every_label", "unit_total_variance",
     "unreachable_result",
 ]
 
@@ -161,6 +164,19 @@ def unit_total_variance(latents: np.ndarray, fit_rows: int) -> np.ndarray:
     return (centred / spread if spread > 0 else centred).astype(np.float32)
 
 
+def make_cell_agent(config: SweepConfig, agent_name: str, seed: int, camera: str) -> Agent:
+    """The untrained agent a cell trains for ``camera``: seeded per (seed, agent, camera),
+    with the sweep's latent width and the agent's config overrides."""
+    from socialview.agents import make_agent
+
+    return make_agent(
+        agent_name,
+        seed=derived_seed(seed, agent_name, camera),
+        latent_dim=config.latent_dim,
+        **config.agent_config.get(agent_name, {}),
+    )
+
+
 def train_and_embed(
     config: SweepConfig,
     agent_name: str,
@@ -170,14 +186,9 @@ def train_and_embed(
     evaluation: Path,
     run_dir: Path,
 ) -> tuple[np.ndarray, dict]:
-    from socialview.agents import embed, make_agent, train_agent
+    from socialview.agents import embed, train_agent
 
-    agent = make_agent(
-        agent_name,
-        seed=derived_seed(seed, agent_name, camera),
-        latent_dim=config.latent_dim,
-        **config.agent_config.get(agent_name, {}),
-    )
+    agent = make_cell_agent(config, agent_name, seed, camera)
     result = train_agent(
         agent,
         train,

@@ -111,6 +111,31 @@ def test_rerun_after_losing_measurements_gives_the_same_numbers(tiny_run, tmp_pa
 
 
 @pytest.mark.slow
+def test_latents_and_runs_of_another_agent_config_are_not_reused(tiny_run, tmp_path):
+    _, original = tiny_run
+    out = tmp_path / "run"
+    shutil.copytree(original, out)
+    name = "jepa_seed0_step6.json"
+    before = json.loads((out / "measurements" / name).read_text())
+    # as if made before a default changed: the cache and the run say another config
+    cache = out / "latents" / "jepa_seed0" / "cam0_step6.npz"
+    with np.load(cache) as stored:
+        kept = {key: stored[key] for key in stored.files}
+    np.savez(cache, **{**kept, "agent": np.array('{"head": "flatten"}')})
+    run_config = out / "runs" / "jepa_seed0" / "cam0" / "config.json"
+    saved = json.loads(run_config.read_text())
+    run_config.write_text(json.dumps({**saved, "agent_config": {"head": "flatten"}}))
+    (out / "measurements" / name).unlink()
+    assert _run(out) == 0
+    with np.load(cache) as stored:
+        assert str(stored["agent"]) != '{"head": "flatten"}'  # measured again
+    assert json.loads(run_config.read_text())["agent_config"] == saved["agent_config"]
+    redone = json.loads((out / "measurements" / name).read_text())
+    assert json.dumps(_numbers(redone), sort_keys=True) == json.dumps(_numbers(before),
+                                                                      sort_keys=True)
+
+
+@pytest.mark.slow
 def test_adding_a_seed_reuses_the_measured_ones_and_other_changes_are_refused(
         tiny_run, tmp_path, capsys):
     _, original = tiny_run

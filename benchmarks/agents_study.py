@@ -246,6 +246,17 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                        infonce_temperature=0.3),
     "default_jepa_moments_z16": _today("jepa", "moments head (16 maps), 16-d latent",
                                        head="moments", keypoints=16, latent_dim=16),
+    # what else moves the moments JEPA's share (0.8) towards the ceiling's (0.97)?
+    "default_jepa_moments_w32": _today("jepa", "moments head (16 maps), conv width 32",
+                                       head="moments", keypoints=16, width=32),
+    "default_jepa_moments_h2": _today("jepa", "moments head (16 maps), 2 steps ahead",
+                                      head="moments", keypoints=16, horizon=2),
+    "default_jepa_moments_h5": _today("jepa", "moments head (16 maps), 5 steps ahead",
+                                      head="moments", keypoints=16, horizon=5),
+    "default_jepa_moments_hist2": _today("jepa", "moments head (16 maps), 2 frames of context",
+                                         head="moments", keypoints=16, history=2),
+    "default_jepa_moments_inv": _today("jepa", "moments head (16 maps) + inverse dynamics",
+                                       head="moments", keypoints=16, inverse_weight=1.0),
     # the identifiability results assume a latent of the state's own width (8 coordinates)
     "default_jepa_z8_2000": _today("jepa", "the default jepa, 8-d latent, 2,000 steps",
                                    steps=2000, latent_dim=8),

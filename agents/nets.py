@@ -69,12 +69,14 @@ class EncoderConfig:
     and 0.63-0.69 on "flatten".
     "flatten": a linear layer reads the ``grid`` x ``grid`` pooled feature map, free to
     read positions nonlinearly (the default until the moments head).
+    "centroids": as "moments", but each map rectified and its moments divided by its mass
+    (:class:`SpatialMoments` with ``normalise``), so they do not grow with a body's size.
     "keypoints": a spatial softmax turns each of ``keypoints`` heat maps into its expected
     (x, y). Under a self-supervised loss the keypoints stay diffuse and still (their
     coordinates' std ~0.01) unless a strong variance hinge makes them move, and then
     which bodies they follow is left to chance."""
     keypoints: int = 16
-    """Number of maps of the "moments" and "keypoints" heads (64 maps measured no better
+    """Number of maps of the "moments", "centroids" and "keypoints" heads (64 maps no better
     than 16 with the moments head)."""
     temperature: float = 0.1
     """Initial softmax temperature of the "keypoints" head (learned afterwards); lower is
@@ -121,16 +123,16 @@ class ConvEncoder(nn.Module):
             self.pool = nn.Sequential(nn.Conv2d(in_ch, cfg.keypoints, 3, padding=1),
                                       SpatialSoftmax(cfg.temperature))
             self.head = nn.Linear(2 * cfg.keypoints, cfg.latent_dim)
-        elif cfg.head == "moments":
+        elif cfg.head in ("moments", "centroids"):
             self.pool = nn.Sequential(nn.Conv2d(in_ch, cfg.keypoints, 3, padding=1),
-                                      SpatialMoments())
+                                      SpatialMoments(normalise=cfg.head == "centroids"))
             self.head = nn.Linear(2 * cfg.keypoints, cfg.latent_dim)
         elif cfg.head == "flatten":
             self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(cfg.grid), nn.Flatten(1))
             self.head = nn.Linear(in_ch * cfg.grid * cfg.grid, cfg.latent_dim)
         else:
-            raise ValueError(f"head must be 'flatten', 'keypoints' or 'moments', "
-                             f"got {cfg.head!r}")
+            raise ValueError(f"head must be 'flatten', 'keypoints', 'moments' or "
+                             f"'centroids', got {cfg.head!r}")
         self.out_norm = make_output_norm(cfg.output_norm, cfg.latent_dim)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
@@ -224,14 +226,29 @@ class SpatialMoments(nn.Module):
     from other bodies). Whatever the maps detect, these features are then linear in the
     bodies' image positions, which is what a latent needs to be a linear code of the
     world. A spatial softmax with a very high temperature tends to the same moments.
+
+    With ``normalise``, each map is rectified and its moments divided by its mass (plus
+    ``eps``): the map's centroid, which does not grow with a body's apparent size the
+    way a moment does (a moment is mass times position), but mixes the positions of
+    the bodies one map responds to, weighted by their masses.
     """
+
+    def __init__(self, normalise: bool = False, eps: float = 1e-3) -> None:
+        super().__init__()
+        self.normalise = bool(normalise)
+        self.eps = float(eps)
 
     def forward(self, maps: torch.Tensor) -> torch.Tensor:
         _, _, h, w = maps.shape
         ys = torch.linspace(-1.0, 1.0, h, device=maps.device, dtype=maps.dtype)
         xs = torch.linspace(-1.0, 1.0, w, device=maps.device, dtype=maps.dtype)
+        if self.normalise:
+            maps = F.relu(maps)
         mx = (maps.mean(dim=2) * xs).mean(dim=-1)
         my = (maps.mean(dim=3) * ys).mean(dim=-1)
+        if self.normalise:
+            mass = maps.mean(dim=(2, 3)) + self.eps
+            mx, my = mx / mass, my / mass
         return torch.cat([mx, my], dim=1)
 
 

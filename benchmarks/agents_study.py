@@ -257,6 +257,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                          head="moments", keypoints=16, history=2),
     "default_jepa_moments_inv": _today("jepa", "moments head (16 maps) + inverse dynamics",
                                        head="moments", keypoints=16, inverse_weight=1.0),
+    "default_jepa_moments_linpred": _today("jepa", "moments head (16 maps), linear predictor",
+                                           head="moments", keypoints=16, predictor_layers=1),
+    # the residue is each body's own quadratic: a moment is mass x position, and a body's
+    # apparent size changes across the arena; a centroid (moment / mass) does not
+    "default_jepa_centroids": _today("jepa", "centroids head (16 rectified maps, moment / mass)",
+                                     head="centroids", keypoints=16),
     # the identifiability results assume a latent of the state's own width (8 coordinates)
     "default_jepa_z8_2000": _today("jepa", "the default jepa, 8-d latent, 2,000 steps",
                                    steps=2000, latent_dim=8),

@@ -41,6 +41,17 @@ def test_moments_add_over_bodies_and_ignore_a_constant_map():
     assert torch.allclose(moments(torch.full((1, 1, 8, 8), 3.0)), torch.zeros(1, 2), atol=1e-6)
 
 
+def test_centroids_do_not_grow_with_a_body_s_size_where_moments_do():
+    small, large = _blob(16, 4, 10), torch.zeros(1, 1, 16, 16)
+    large[0, 0, 3:7, 9:13] = 1.0  # same centre (row 4.5, col 10.5), four times the mass
+    centroids = SpatialMoments(normalise=True, eps=1e-9)
+    assert torch.allclose(centroids(small), centroids(large), atol=1e-5)
+    moments = SpatialMoments()
+    assert torch.allclose(moments(large), 4 * moments(small), atol=1e-6)
+    step = 2.0 / 15
+    assert float(centroids(small)[0, 0]) == pytest.approx(-1 + 10.5 * step, abs=1e-5)
+
+
 def test_moments_head_builds_and_trains(synthetic_dataset):
     from socialview.agents import train_agent
 
@@ -52,5 +63,6 @@ def test_moments_head_builds_and_trains(synthetic_dataset):
 
 
 def test_unknown_head_names_the_choices():
-    with pytest.raises(ValueError, match=r"'flatten', 'keypoints' or 'moments'.*'pool'"):
+    choices = r"'flatten', 'keypoints', 'moments' or 'centroids'.*'pool'"
+    with pytest.raises(ValueError, match=choices):
         ConvEncoder(EncoderConfig(head="pool"))

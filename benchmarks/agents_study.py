@@ -251,8 +251,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                        head="moments", keypoints=16, width=32),
     "default_jepa_moments_h2": _today("jepa", "moments head (16 maps), 2 steps ahead",
                                       head="moments", keypoints=16, horizon=2),
-    "default_jepa_moments_h5": _today("jepa", "moments head (16 maps), 5 steps ahead",
-                                      head="moments", keypoints=16, horizon=5),
     "default_jepa_moments_hist2": _today("jepa", "moments head (16 maps), 2 frames of context",
                                          head="moments", keypoints=16, history=2),
     "default_jepa_moments_inv": _today("jepa", "moments head (16 maps) + inverse dynamics",

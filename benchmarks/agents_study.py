@@ -56,6 +56,8 @@ OLD_JEPA = {**OLD_ENCODER, "regularizer": "vicreg", "target": "ema", "horizon": 
 CAPABLE = {"input_size": None, "depth": 3, "width": 32, "output_norm": False}
 INFONCE = {"regularizer": "infonce", "target": "online", "output_norm": True, "horizon": 1}
 FAST_WORLD = {"frame_skip": 20}
+#: The fourth round's readout: first moments of 16 conv maps (today's default head).
+MOMENTS = {"head": "moments", "keypoints": 16}
 
 
 #: The encoder head of every ``default_*`` row up to the fourth round (the default until
@@ -219,51 +221,40 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                "dynamics, 2,000 steps", steps=2000,
                                                head="keypoints", keypoints=16,
                                                keypoint_var_weight=10.0, inverse_weight=1.0),
-    "default_jepa_kp8_var10_inv_2000": _today("jepa", "8 keypoints that must move + inverse "
-                                              "dynamics, 2,000 steps", steps=2000,
-                                              head="keypoints", keypoints=8,
-                                              keypoint_var_weight=10.0, inverse_weight=1.0),
     # a head linear in positions by construction: first moments of translation-equivariant
     # conv maps move linearly with the bodies, whatever the maps detect
-    "default_jepa_moments": _today("jepa", "moments head (16 maps)", head="moments",
-                                   keypoints=16),
+    "default_jepa_moments": _today("jepa", "moments head (16 maps)", **MOMENTS),
     "default_supervised_moments": _today("supervised", "ceiling of the moments head (16 maps)",
-                                         head="moments", keypoints=16),
+                                         **MOMENTS),
     "default_jepa_moments_2000": _today("jepa", "moments head (16 maps), 2,000 steps",
-                                        steps=2000, head="moments", keypoints=16),
+                                        steps=2000, **MOMENTS),
     "default_random_moments": _today("random", "the moments-head encoder, untrained", steps=0,
-                                     head="moments", keypoints=16),
+                                     **MOMENTS),
     "default_jepa_moments64": _today("jepa", "moments head, 64 maps", head="moments",
                                      keypoints=64),
     "default_jepa_moments_nonorm": _today("jepa", "moments head (16 maps), latent not "
-                                          "normalised", head="moments", keypoints=16,
-                                          output_norm=False),
+                                          "normalised", **MOMENTS, output_norm=False),
     "default_jepa_moments_total": _today("jepa", "moments head (16 maps), only the total "
-                                         "variance fixed", head="moments", keypoints=16,
-                                         output_norm="total"),
+                                         "variance fixed", **MOMENTS, output_norm="total"),
     "default_jepa_moments_t03": _today("jepa", "moments head (16 maps), InfoNCE temperature "
-                                       "0.3", head="moments", keypoints=16,
-                                       infonce_temperature=0.3),
+                                       "0.3", **MOMENTS, infonce_temperature=0.3),
     "default_jepa_moments_z16": _today("jepa", "moments head (16 maps), 16-d latent",
-                                       head="moments", keypoints=16, latent_dim=16),
+                                       **MOMENTS, latent_dim=16),
     # what else moves the moments JEPA's share (0.8) towards the ceiling's (0.97)?
     "default_jepa_moments_w32": _today("jepa", "moments head (16 maps), conv width 32",
-                                       head="moments", keypoints=16, width=32),
+                                       **MOMENTS, width=32),
     "default_jepa_moments_h2": _today("jepa", "moments head (16 maps), 2 steps ahead",
-                                      head="moments", keypoints=16, horizon=2),
+                                      **MOMENTS, horizon=2),
     "default_jepa_moments_hist2": _today("jepa", "moments head (16 maps), 2 frames of context",
-                                         head="moments", keypoints=16, history=2),
+                                         **MOMENTS, history=2),
     "default_jepa_moments_inv": _today("jepa", "moments head (16 maps) + inverse dynamics",
-                                       head="moments", keypoints=16, inverse_weight=1.0),
+                                       **MOMENTS, inverse_weight=1.0),
     "default_jepa_moments_linpred": _today("jepa", "moments head (16 maps), linear predictor",
-                                           head="moments", keypoints=16, predictor_layers=1),
+                                           **MOMENTS, predictor_layers=1),
     # the residue is each body's own quadratic: a moment is mass x position, and a body's
     # apparent size changes across the arena; a centroid (moment / mass) does not
     "default_jepa_centroids": _today("jepa", "centroids head (16 rectified maps, moment / mass)",
                                      head="centroids", keypoints=16),
-    # the identifiability results assume a latent of the state's own width (8 coordinates)
-    "default_jepa_z8_2000": _today("jepa", "the default jepa, 8-d latent, 2,000 steps",
-                                   steps=2000, latent_dim=8),
     # the labelled ceiling whose latent directions the head does not read decay
     "default_supervised_nonorm_p001": _today("supervised",
                                              "ceiling, latent not normalised, penalty 0.01",

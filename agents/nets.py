@@ -44,12 +44,15 @@ class EncoderConfig:
     width: int = 16
     """Channels of every conv layer. 16 costs a quarter of 32 and lost nothing measurable
     with the default JEPA (held-out state probe 0.92 vs 0.93; ``docs/agents-study.md``)."""
-    depth: int = 3
-    """Number of stride-2 conv layers (each halves the image side). Three at 64 px (an
-    8x8 map pooled to the ``grid``) let the encoder know where every body is: trained
-    with the answer (``supervised``) it reads held-out positions at R² 0.99, against
-    0.82 for the earlier default of one conv at 32 px, whose pusher stayed near 0.5
-    (``docs/agents-study.md``)."""
+    depth: int = 2
+    """Number of stride-2 conv layers (each halves the image side): two at 64 px leave
+    16x16 maps. On 8x8 maps (three convs, the default until the fifth round of
+    ``docs/agents-study.md``) a body of a few pixels falls inside one cell and its response
+    depends on where in the cell it stands, a nonlinearity the moments inherit: the
+    default ``jepa`` on 16x16 maps reads the world at 0.95-0.96 (3 seeds; 0.93-0.94 on
+    8x8), its latent is 0.92 a linear function of the positions (0.79-0.82) and two
+    cameras' agents align at orthogonal R² 0.85-0.86 (0.74-0.79). The "flatten" head
+    wants three (its supervised ceiling is 0.83 with two at 64 px)."""
     input_size: int | None = None
     """Frames are area-resized to this side before the convs (None: keep the dataset's).
     Resizing 64 -> 32 cuts the conv cost 4x but loses the pusher's position."""
@@ -63,10 +66,10 @@ class EncoderConfig:
     "moments" (default): a 3x3 conv gives ``keypoints`` maps, :class:`SpatialMoments`
     their first moments (mean of map value times pixel x, and y), a linear layer the
     latent. Convs are translation-equivariant, so these features move linearly with the
-    bodies whatever the maps detect: the default ``jepa`` on it reads the world at
-    0.93-0.94 (3 seeds), its latent is 0.79-0.82 a linear function of the positions
-    and two cameras' agents align at orthogonal R² 0.74-0.79, against 0.88-0.91, 0.51-0.53
-    and 0.63-0.69 on "flatten".
+    bodies whatever the maps detect: on 8x8 maps the default ``jepa`` read the world at
+    0.93-0.94 (3 seeds), its latent was 0.79-0.82 a linear function of the positions
+    and two cameras' agents aligned at orthogonal R² 0.74-0.79, against 0.88-0.91,
+    0.51-0.53 and 0.63-0.69 on "flatten" (finer maps do better still: ``depth``).
     "flatten": a linear layer reads the ``grid`` x ``grid`` pooled feature map, free to
     read positions nonlinearly (the default until the moments head).
     "centroids": as "moments", but each map rectified and its moments divided by its mass

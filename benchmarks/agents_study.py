@@ -56,23 +56,54 @@ OLD_JEPA = {**OLD_ENCODER, "regularizer": "vicreg", "target": "ema", "horizon": 
 CAPABLE = {"input_size": None, "depth": 3, "width": 32, "output_norm": False}
 INFONCE = {"regularizer": "infonce", "target": "online", "output_norm": True, "horizon": 1}
 FAST_WORLD = {"frame_skip": 20}
-#: The fourth round's readout: first moments of 16 conv maps (today's default head).
-MOMENTS = {"head": "moments", "keypoints": 16}
+#: The fourth round's readout: first moments of 16 conv maps on the 8x8 maps of three
+#: convs (the default head; the default depth until the fifth round).
+MOMENTS = {"head": "moments", "keypoints": 16, "depth": 3}
+#: The fifth round's encoder, today's default: the same head on the 16x16 maps of two convs.
+FINE_MOMENTS = {**MOMENTS, "depth": 2}
 
 
-#: The encoder head of every ``default_*`` row up to the fourth round (the default until
-#: the "moments" head replaced it), spelled out so those rows keep their meaning.
-FLATTEN_ERA = {"head": "flatten", "keypoints": 64}
+#: The encoder head and depth of every ``default_*`` row up to the fourth round (the
+#: default until the "moments" head replaced it), spelled out so those rows keep their
+#: meaning.
+FLATTEN_ERA = {"head": "flatten", "keypoints": 64, "depth": 3}
 ENCODER_AGENTS = ("jepa", "supervised", "random", "autoencoder")
 
 
-def _today(agent: str, note: str, steps: int = 800, **config: Any) -> dict[str, Any]:
-    """A variant in today's world (SocialView-v1's 200 ms steps) at the quick budget,
-    unless ``steps`` says otherwise; ``config`` overrides the agent's defaults. Encoder
-    agents keep the flatten-era head and keypoint count unless ``config`` names them."""
+def long_lens_cameras(fovy: float) -> list[dict[str, Any]]:
+    """The study's two cameras (the zoom rig's whole-arena poses, 90 degrees apart) with a
+    narrower field of view, moved back so that the arena fills the frame as before.
+
+    A long lens far away is close to an orthographic camera: a body's apparent size no
+    longer changes with its distance from the camera (it does by about +-25% at 45
+    degrees), and the floor maps to the image almost affinely. Rows in this world ask
+    how much of an agent's non-linearity in the state is perspective.
+    """
+    from socialview.envs.rig import RigSpec
+
+    wide = RigSpec(num_cameras=2, viewpoint_shift=WORLD["env"]["viewpoint_shift"])
+    scale = np.tan(np.radians(wide.fovy / 2)) / np.tan(np.radians(fovy / 2))
+    return [{**pose.to_dict(), "lookat": [0.0, 0.0, 0.0], "distance": pose.distance * scale,
+             "fovy": fovy} for pose in wide.poses(0.0)]
+
+
+#: The quick sweep's middle cell: the slide rig (each camera sees half the arena, bodies
+#: enter and leave its view) at overlap 0.7, cameras 90 degrees apart.
+SLIDE_WORLD = {**FAST_WORLD, "rig": "slide", "overlap": 0.7}
+
+#: Today's world seen through 10-degree lenses from ~20 m (nearly orthographic views).
+LONG_LENS_WORLD = {**FAST_WORLD, "cameras": long_lens_cameras(10.0)}
+
+
+def _today(agent: str, note: str, steps: int = 800, env: dict[str, Any] = FAST_WORLD,
+           **config: Any) -> dict[str, Any]:
+    """A variant in today's world (SocialView-v1's 200 ms steps; ``env`` overrides more)
+    at the quick budget, unless ``steps`` says otherwise; ``config`` overrides the agent's
+    defaults. Encoder agents keep the flatten-era head and keypoint count unless
+    ``config`` names them."""
     if agent in ENCODER_AGENTS:
         config = {**FLATTEN_ERA, **config}
-    return {"agent": agent, "config": config, "steps": steps, "env": FAST_WORLD, "note": note}
+    return {"agent": agent, "config": config, "steps": steps, "env": env, "note": note}
 
 
 #: name -> {"agent", "config", "steps", "env" (overrides of WORLD["env"]), "note"}
@@ -255,6 +286,47 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # apparent size changes across the arena; a centroid (moment / mass) does not
     "default_jepa_centroids": _today("jepa", "centroids head (16 rectified maps, moment / mass)",
                                      head="centroids", keypoints=16),
+    # fifth round: is the residue perspective? The same agents through nearly orthographic
+    # lenses, where a body's apparent size is the same everywhere in the arena
+    "lens10_jepa_moments": _today("jepa", "moments head, 10-degree lenses (near-orthographic)",
+                                  env=LONG_LENS_WORLD, **MOMENTS),
+    "lens10_supervised_moments": _today("supervised", "ceiling of the moments head, 10-degree "
+                                        "lenses", env=LONG_LENS_WORLD, **MOMENTS),
+    "lens10_random_moments": _today("random", "the moments-head encoder, untrained, 10-degree "
+                                    "lenses", steps=0, env=LONG_LENS_WORLD, **MOMENTS),
+    "lens10_pca": _today("pca", "raw-pixel PCA, 10-degree lenses", steps=40,
+                         env=LONG_LENS_WORLD),
+    # ... it is not (the ceiling gains, the JEPA does not): is it the objective? The
+    # regularisers of the first rounds, now on the moments head. SIGReg is the one the
+    # identifiability theorem (prediction + isotropic Gaussian latents) is about.
+    "default_jepa_moments_sigreg": _today("jepa", "moments head, next-embedding MSE + SIGReg "
+                                          "(0.1), no norm", **MOMENTS, regularizer="sigreg",
+                                          output_norm=False),
+    "default_jepa_moments_sigreg1": _today("jepa", "moments head, next-embedding MSE + SIGReg "
+                                           "(1.0), no norm", **MOMENTS, regularizer="sigreg",
+                                           sigreg_weight=1.0, output_norm=False),
+    "default_jepa_moments_vicreg": _today("jepa", "moments head, next-embedding MSE + VICReg",
+                                          **MOMENTS, regularizer="vicreg"),
+    # three stride-2 convs leave 8x8 maps: a body of a few pixels falls inside one cell,
+    # and its response depends on where in the cell it stands (aliasing), a nonlinearity
+    # the moments inherit. Two convs leave 16x16 maps.
+    "default_jepa_moments_d2": _today("jepa", "moments head on 16x16 maps (2 convs)",
+                                      **FINE_MOMENTS),
+    "default_supervised_moments_d2": _today("supervised", "ceiling, moments head on 16x16 "
+                                            "maps (2 convs)", **FINE_MOMENTS),
+    "default_jepa_moments_d1": _today("jepa", "moments head on 32x32 maps (1 conv)",
+                                      **{**MOMENTS, "depth": 1}),
+    "default_random_moments_d2": _today("random", "the moments-head encoder on 16x16 maps, "
+                                        "untrained", steps=0, **FINE_MOMENTS),
+    "default_jepa_moments_z8": _today("jepa", "moments head, 8-d latent (the state's size)",
+                                      **MOMENTS, latent_dim=8),
+    # the quick sweep's jepa reads the state at 0.82 under the slide rig: how much could it?
+    "slide_jepa_moments": _today("jepa", "moments head, slide rig (half-arena views), "
+                                 "overlap 0.7", env=SLIDE_WORLD, **MOMENTS),
+    "slide_supervised_moments": _today("supervised", "ceiling of the moments head, slide rig",
+                                       env=SLIDE_WORLD, **MOMENTS),
+    "slide_random_moments": _today("random", "the moments-head encoder, untrained, slide rig",
+                                   steps=0, env=SLIDE_WORLD, **MOMENTS),
     # the labelled ceiling whose latent directions the head does not read decay
     "default_supervised_nonorm_p001": _today("supervised",
                                              "ceiling, latent not normalised, penalty 0.01",
@@ -332,11 +404,22 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
+def _key_part(value: Any) -> str:
+    """A setting as part of a folder name: scalars as they print, anything else (camera
+    poses) as a short digest of its JSON, which is stable across runs."""
+    if isinstance(value, (str, int, float, bool)):
+        return str(value)
+    import hashlib
+
+    text = json.dumps(value, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
 def _dataset(root: Path, env: dict[str, Any], seed: int, steps: int, episode_steps: int) -> Path:
     """Record (or reuse) one dataset, named by its settings so variants share it."""
     from socialview.envs import load_dataset, record_dataset
 
-    key = "_".join(f"{k}{v}" for k, v in sorted(env.items())).replace(" ", "")
+    key = "_".join(f"{k}{_key_part(v)}" for k, v in sorted(env.items())).replace(" ", "")
     out = root / f"{key}_seed{seed}_n{steps}_ep{episode_steps}"
     if (out / "meta.json").exists():
         try:

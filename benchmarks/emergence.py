@@ -57,7 +57,8 @@ __all__ = ["OVERRIDE_FLAGS", "RESULT_VERSION", "main", "measure_checkpoint", "ru
 #: 2: transfer of every task label; the default label is ``pusher_grid`` (was quadrant).
 #: 3: every state probe carries ``state_share`` (how much of the latent is the state).
 #: 4: the default encoder reads its maps out by their first moments (``head="moments"``).
-RESULT_VERSION = 4
+#: 5: ... of 16x16 maps (``depth=2``; was 8x8).
+RESULT_VERSION = 5
 #: Settings that have their own command-line flag (``--train-steps`` for ``train_steps``).
 OVERRIDE_FLAGS = (
     "agents",

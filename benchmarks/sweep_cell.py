@@ -42,7 +42,8 @@ CAMERAS = ("cam0", "cam1")
 #:    ``pusher_grid`` (was the quadrant of object 0).
 #: 5: every state probe carries ``state_share`` (how much of the latent is the state).
 #: 6: the default encoder reads its maps out by their first moments (``head="moments"``).
-RESULT_VERSION = 6
+#: 7: ... of 16x16 maps (``depth=2``; was 8x8).
+RESULT_VERSION = 7
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"
 #: Side the raw frames are area-downsampled to for the ``pixels`` reference: 8x8x3 = 192

@@ -20,3 +20,9 @@ def test_rows_of_the_flatten_era_keep_their_head_unless_they_name_one():
     assert _today("pca", "x")["config"] == {}
     assert VARIANTS["default_jepa"]["config"]["head"] == "flatten"
     assert VARIANTS["default_jepa_moments"]["config"]["head"] == "moments"
+
+
+def test_rows_measured_before_the_default_depth_changed_keep_their_depth():
+    assert _today("jepa", "x")["config"]["depth"] == 3
+    assert VARIANTS["default_jepa_moments"]["config"]["depth"] == 3
+    assert VARIANTS["default_jepa_moments_d2"]["config"]["depth"] == 2

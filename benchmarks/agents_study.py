@@ -99,7 +99,7 @@ def _today(agent: str, note: str, steps: int = 800, env: dict[str, Any] = FAST_W
            **config: Any) -> dict[str, Any]:
     """A variant in today's world (SocialView-v1's 200 ms steps; ``env`` overrides more)
     at the quick budget, unless ``steps`` says otherwise; ``config`` overrides the agent's
-    defaults. Encoder agents keep the flatten-era head and keypoint count unless
+    defaults. Encoder agents keep the flatten-era head, keypoint count and depth unless
     ``config`` names them."""
     if agent in ENCODER_AGENTS:
         config = {**FLATTEN_ERA, **config}
@@ -296,7 +296,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                     "lenses", steps=0, env=LONG_LENS_WORLD, **MOMENTS),
     "lens10_pca": _today("pca", "raw-pixel PCA, 10-degree lenses", steps=40,
                          env=LONG_LENS_WORLD),
-    # ... it is not (the ceiling gains, the JEPA does not): is it the objective? The
+    # ... it is not (through nearly orthographic lenses the JEPA is no more linear): is it
+    # the objective? The
     # regularisers of the first rounds, now on the moments head. SIGReg is the one the
     # identifiability theorem (prediction + isotropic Gaussian latents) is about.
     "default_jepa_moments_sigreg": _today("jepa", "moments head, next-embedding MSE + SIGReg "

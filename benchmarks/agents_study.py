@@ -319,6 +319,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                       **{**MOMENTS, "depth": 1}),
     "default_random_moments_d2": _today("random", "the moments-head encoder on 16x16 maps, "
                                         "untrained", steps=0, **FINE_MOMENTS),
+    # what else moves the 16x16-map JEPA (share 0.92, orth 0.85-0.86) towards the ceiling?
+    "default_jepa_moments_d2_2000": _today("jepa", "16x16 maps, 2,000 steps", steps=2000,
+                                           **FINE_MOMENTS),
+    "default_jepa_moments_d2_w32": _today("jepa", "16x16 maps, conv width 32",
+                                          **{**FINE_MOMENTS, "width": 32}),
+    "default_jepa_moments_d2_k32": _today("jepa", "16x16 maps, 32 of them",
+                                          **{**FINE_MOMENTS, "keypoints": 32}),
     "default_jepa_moments_z8": _today("jepa", "moments head, 8-d latent (the state's size)",
                                       **MOMENTS, latent_dim=8),
     # the quick sweep's jepa reads the state at 0.82 under the slide rig: how much could it?
@@ -328,6 +335,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                        env=SLIDE_WORLD, **MOMENTS),
     "slide_random_moments": _today("random", "the moments-head encoder, untrained, slide rig",
                                    steps=0, env=SLIDE_WORLD, **MOMENTS),
+    # ... and on today's 16x16 maps
+    "slide_jepa_moments_d2": _today("jepa", "16x16 maps, slide rig (half-arena views), "
+                                    "overlap 0.7", env=SLIDE_WORLD, **FINE_MOMENTS),
+    "slide_supervised_moments_d2": _today("supervised", "ceiling, 16x16 maps, slide rig",
+                                          env=SLIDE_WORLD, **FINE_MOMENTS),
+    "slide_random_moments_d2": _today("random", "16x16-map encoder, untrained, slide rig",
+                                      steps=0, env=SLIDE_WORLD, **FINE_MOMENTS),
     # the labelled ceiling whose latent directions the head does not read decay
     "default_supervised_nonorm_p001": _today("supervised",
                                              "ceiling, latent not normalised, penalty 0.01",

@@ -51,8 +51,9 @@ class EncoderConfig:
     depends on where in the cell it stands, a nonlinearity the moments inherit: the
     default ``jepa`` on 16x16 maps reads the world at 0.95-0.96 (3 seeds; 0.93-0.94 on
     8x8), its latent is 0.92 a linear function of the positions (0.79-0.82) and two
-    cameras' agents align at orthogonal R² 0.85-0.86 (0.74-0.79). The "flatten" head
-    wants three (its supervised ceiling is 0.83 with two at 64 px)."""
+    cameras' agents align at orthogonal R² 0.85-0.86 (0.74-0.79), at 9% more FLOPs.
+    The "flatten" head wants three (the first round measured its supervised ceiling at
+    0.83 with two convs at 64 px)."""
     input_size: int | None = None
     """Frames are area-resized to this side before the convs (None: keep the dataset's).
     Resizing 64 -> 32 cuts the conv cost 4x but loses the pusher's position."""

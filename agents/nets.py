@@ -20,6 +20,7 @@ from torch.nn import functional as F
 from socialview.agents.base import frames_to_float
 
 __all__ = [
+    "BatchWhitening",
     "ConvDecoder",
     "ConvEncoder",
     "EncoderConfig",
@@ -91,7 +92,9 @@ class EncoderConfig:
     latent unit over the batch (BatchNorm without scale or shift), so every unit carries
     the same variance whether it encodes the world or not. ``"total"``: centre the latent
     and fix only its total variance (:class:`TotalVarianceNorm`), so the loss decides how
-    the variance is shared among units. ``False`` or ``"none"``: no normalisation."""
+    the variance is shared among units. ``"whiten"``: centre and whiten the latent
+    (:class:`BatchWhitening`: identity covariance, for latents about the state's size).
+    ``False`` or ``"none"``: no normalisation."""
 
     def encoder_fields(self) -> EncoderConfig:
         """This config's encoder fields alone: an agent's config extends this class, and
@@ -185,15 +188,59 @@ class TotalVarianceNorm(nn.Module):
         return (h - mean) / torch.sqrt(var + self.eps)
 
 
+class BatchWhitening(nn.Module):
+    """Centre ``(B, D)`` latents and whiten them: their covariance becomes the identity.
+
+    If two agents' latents are both whitened and both invertible linear functions of one
+    world state, the map between them is exactly orthogonal; BatchNorm fixes only each
+    unit's variance, not the correlations between units. The whitening matrix is the
+    inverse of the Cholesky factor of the covariance (as in W-MSE, Ermolov et al. 2021:
+    differentiable and stable where eigenvalues are close, which they are for an
+    isotropic latent), from the batch in training and from running statistics
+    (``momentum``) otherwise. A batch must have more rows than ``D`` (several times
+    more for a stable estimate): meant for latents about the state's size.
+    """
+
+    def __init__(self, dim: int, momentum: float = 0.01, eps: float = 1e-4) -> None:
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.register_buffer("running_mean", torch.zeros(dim))
+        self.register_buffer("running_cov", torch.eye(dim))
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running covariance the identity."""
+        self.running_mean.zero_()
+        self.running_cov.copy_(torch.eye(self.running_cov.shape[0]))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        dim = h.shape[1]
+        if self.training and h.shape[0] > 1:
+            mean = h.mean(0)
+            centred = h - mean
+            cov = centred.T @ centred / (h.shape[0] - 1)
+            with torch.no_grad():
+                self.running_mean.lerp_(mean.detach(), self.momentum)
+                self.running_cov.lerp_(cov.detach(), self.momentum)
+        else:
+            centred, cov = h - self.running_mean, self.running_cov
+        eye = torch.eye(dim, device=h.device, dtype=h.dtype)
+        factor = torch.linalg.cholesky(cov + self.eps * eye)
+        # rows x with x L^T = centred, i.e. x = centred L^{-T}: covariance L^{-1} C L^{-T} = I
+        return torch.linalg.solve_triangular(factor, centred.T, upper=False).T
+
+
 def make_output_norm(kind: bool | str, dim: int) -> nn.Module:
     """The latent normalisation named by ``EncoderConfig.output_norm``."""
     if kind is True or kind == "unit":
         return nn.BatchNorm1d(dim, affine=False, momentum=0.01)
     if kind == "total":
         return TotalVarianceNorm(dim)
+    if kind == "whiten":
+        return BatchWhitening(dim)
     if kind is False or kind == "none":
         return nn.Identity()
-    raise ValueError(f"output_norm must be True/'unit', 'total' or False/'none'; got {kind!r}")
+    raise ValueError(f"output_norm must be True/'unit', 'total', 'whiten' or False/'none'; "
+                     f"got {kind!r}")
 
 
 class SpatialSoftmax(nn.Module):
@@ -343,8 +390,8 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
                     nn.init.ones_(sub.weight)
                 if sub.bias is not None:
                     nn.init.zeros_(sub.bias)
-            elif isinstance(sub, (nn.BatchNorm1d, TotalVarianceNorm)) and not getattr(
-                    sub, "affine", False):
+            elif isinstance(sub, (nn.BatchNorm1d, TotalVarianceNorm, BatchWhitening)) and not \
+                    getattr(sub, "affine", False):
                 sub.reset_running_stats()
             elif isinstance(sub, SpatialSoftmax):
                 nn.init.constant_(sub.log_temperature, math.log(sub.initial_temperature))

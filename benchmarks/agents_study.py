@@ -326,6 +326,64 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                           **{**FINE_MOMENTS, "width": 32}),
     "default_jepa_moments_d2_k32": _today("jepa", "16x16 maps, 32 of them",
                                           **{**FINE_MOMENTS, "keypoints": 32}),
+    # sixth round: the last 8% of the 16x16-map latent that is not the state. GroupNorm
+    # divides each frame's maps by that frame's own statistics, so one body's response
+    # depends on where the others are (a cross-body nonlinearity the moments inherit)
+    "default_jepa_moments_d2_nogn": _today("jepa", "16x16 maps, no GroupNorm in the convs",
+                                           **{**FINE_MOMENTS, "norm": False}),
+    "default_supervised_moments_d2_nogn": _today("supervised", "ceiling, 16x16 maps, no "
+                                                 "GroupNorm", **{**FINE_MOMENTS, "norm": False}),
+    "default_random_moments_d2_nogn": _today("random", "16x16 maps, no GroupNorm, untrained",
+                                             steps=0, **{**FINE_MOMENTS, "norm": False}),
+    # ... or the latent's geometry: which units carry variance, how many, how many negatives
+    "default_jepa_moments_d2_total": _today("jepa", "16x16 maps, only the total variance "
+                                            "fixed", **FINE_MOMENTS, output_norm="total"),
+    "default_jepa_moments_d2_z16": _today("jepa", "16x16 maps, 16-d latent", **FINE_MOMENTS,
+                                          latent_dim=16),
+    "default_jepa_moments_d2_z32": _today("jepa", "16x16 maps, 32-d latent", **FINE_MOMENTS,
+                                          latent_dim=32),
+    "default_jepa_moments_d2_b128": {**_today("jepa", "16x16 maps, batches of 128 (2x the "
+                                              "negatives and the FLOPs)", **FINE_MOMENTS),
+                                     "batch_size": 128},
+    "default_jepa_moments_d2_t005": _today("jepa", "16x16 maps, InfoNCE temperature 0.05",
+                                           **FINE_MOMENTS, infonce_temperature=0.05),
+    "default_jepa_moments_d2_t03": _today("jepa", "16x16 maps, InfoNCE temperature 0.3",
+                                          **FINE_MOMENTS, infonce_temperature=0.3),
+    "default_jepa_moments_d2_1200": _today("jepa", "16x16 maps, 1,200 steps", steps=1200,
+                                           **FINE_MOMENTS),
+    # a narrower latent and a free spectrum each lifted the map on seed 0: together?
+    "default_jepa_moments_d2_z16_total": _today("jepa", "16x16 maps, 16-d latent, only the "
+                                                "total variance fixed", **FINE_MOMENTS,
+                                                latent_dim=16, output_norm="total"),
+    "default_jepa_moments_d2_z8": _today("jepa", "16x16 maps, 8-d latent (the state's size)",
+                                         **FINE_MOMENTS, latent_dim=8),
+    "default_jepa_moments_d2_z8_total": _today("jepa", "16x16 maps, 8-d latent, only the "
+                                               "total variance fixed", **FINE_MOMENTS,
+                                               latent_dim=8, output_norm="total"),
+    "default_jepa_moments_d2_z32_total": _today("jepa", "16x16 maps, 32-d latent, only the "
+                                                "total variance fixed", **FINE_MOMENTS,
+                                                latent_dim=32, output_norm="total"),
+    "default_jepa_moments_d2_z16_t03": _today("jepa", "16x16 maps, 16-d latent, temperature "
+                                              "0.3", **FINE_MOMENTS, latent_dim=16,
+                                              infonce_temperature=0.3),
+    "default_jepa_moments_d2_z16_total_t03": _today("jepa", "16x16 maps, 16-d latent, total "
+                                                    "variance fixed, temperature 0.3",
+                                                    **FINE_MOMENTS, latent_dim=16,
+                                                    output_norm="total",
+                                                    infonce_temperature=0.3),
+    # both latents whitened and both linear in one state: the map between them is then
+    # orthogonal, which BatchNorm (unit variances, free correlations) does not ask for
+    "default_jepa_moments_d2_z8_whiten": _today("jepa", "16x16 maps, 8-d latent, whitened",
+                                                **FINE_MOMENTS, latent_dim=8,
+                                                output_norm="whiten"),
+    "default_jepa_moments_d2_z16_whiten": _today("jepa", "16x16 maps, 16-d latent, whitened",
+                                                 **FINE_MOMENTS, latent_dim=16,
+                                                 output_norm="whiten"),
+    "default_supervised_moments_d2_z8_whiten": _today("supervised", "ceiling, 16x16 maps, "
+                                                      "8-d latent, whitened", **FINE_MOMENTS,
+                                                      latent_dim=8, output_norm="whiten"),
+    "default_supervised_moments_d2_z16": _today("supervised", "ceiling, 16x16 maps, 16-d "
+                                                "latent", **FINE_MOMENTS, latent_dim=16),
     "default_jepa_moments_z8": _today("jepa", "moments head, 8-d latent (the state's size)",
                                       **MOMENTS, latent_dim=8),
     # the quick sweep's jepa reads the state at 0.82 under the slide rig: how much could it?

@@ -74,6 +74,7 @@ def test_sigreg_gradient_pushes_collapsed_latents_apart():
          "horizon": 2},
         {"regularizer": "infonce", "projector_hidden": 16, "output_norm": "total", "horizon": 2,
          "latent_penalty": 0.1},
+        {"regularizer": "infonce", "output_norm": "whiten", "horizon": 2},
     ],
 )
 def test_objective_variants_train_and_need_their_horizon(config, synthetic_dataset):
@@ -129,6 +130,44 @@ def test_total_variance_norm_fixes_only_the_total():
     assert float(variances[0]) > 100 * float(variances[2])  # ...not each unit's share
     norm.eval()  # momentum 1: the running statistics are this batch's
     torch.testing.assert_close(norm(h), z, atol=1e-5, rtol=1e-5)
+
+
+def test_batch_whitening_gives_identity_covariance_and_keeps_running_statistics():
+    from socialview.agents.nets import BatchWhitening
+
+    gen = torch.Generator().manual_seed(0)
+    mixing = torch.randn(4, 4, generator=gen)
+    h = torch.randn(512, 4, generator=gen) @ mixing + 3.0
+    norm = BatchWhitening(4, momentum=1.0)
+    z = norm(h)
+    torch.testing.assert_close(z.mean(0), torch.zeros(4), atol=1e-5, rtol=0)
+    torch.testing.assert_close(z.T @ z / (len(z) - 1), torch.eye(4), atol=1e-3, rtol=0)
+    norm.eval()  # momentum 1: the running statistics are this batch's
+    torch.testing.assert_close(norm(h), z, atol=1e-4, rtol=1e-4)
+    h.requires_grad_()
+    norm.train()
+    norm(h).pow(3).sum().backward()
+    assert torch.isfinite(h.grad).all() and h.grad.abs().sum() > 0
+
+
+def test_whitened_linear_codes_of_one_state_are_an_orthogonal_map_apart():
+    """The reason for ``output_norm="whiten"``: two whitened invertible linear functions
+    of the same state differ by an orthogonal map, whatever the two functions were."""
+    from socialview.agents.nets import BatchWhitening
+    from socialview.alignment import fit_map
+
+    gen = torch.Generator().manual_seed(1)
+    state = 3.0 * torch.rand(2000, 6, generator=gen)  # uniform, not Gaussian: no matter
+    # two well-conditioned (invertible) random linear codes of it, as two cameras' agents
+    mixings = [torch.randn(6, 6, generator=gen) + 2.0 * torch.eye(6) for _ in range(2)]
+
+    def orthogonal_r2(norm: torch.nn.Module) -> float:
+        a, b = (norm(state @ m).detach().numpy().astype(np.float64) for m in mixings)
+        return fit_map(a[:1500], b[:1500], kind="orthogonal").score(a[1500:], b[1500:])
+
+    assert orthogonal_r2(BatchWhitening(6, momentum=1.0)) > 0.999
+    # BatchNorm's unit variances alone leave the map far from orthogonal
+    assert orthogonal_r2(torch.nn.BatchNorm1d(6, affine=False)) < 0.9
 
 
 def test_unknown_output_norm_is_refused():

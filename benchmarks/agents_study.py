@@ -379,6 +379,32 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "default_jepa_moments_d2_z16_whiten": _today("jepa", "16x16 maps, 16-d latent, whitened",
                                                  **FINE_MOMENTS, latent_dim=16,
                                                  output_norm="whiten"),
+    # ... which lands at 0.90: what lifts the 8-d latent's map further?
+    "default_jepa_moments_d2_z8_whiten_t03": _today("jepa", "16x16 maps, 8-d latent, "
+                                                    "whitened, temperature 0.3",
+                                                    **FINE_MOMENTS, latent_dim=8,
+                                                    output_norm="whiten",
+                                                    infonce_temperature=0.3),
+    "default_jepa_moments_d2_z8_whiten_400": _today("jepa", "16x16 maps, 8-d latent, "
+                                                    "whitened, 400 steps", steps=400,
+                                                    **FINE_MOMENTS, latent_dim=8,
+                                                    output_norm="whiten"),
+    "default_jepa_moments_d2_z8_whiten_1600": _today("jepa", "16x16 maps, 8-d latent, "
+                                                     "whitened, 1,600 steps", steps=1600,
+                                                     **FINE_MOMENTS, latent_dim=8,
+                                                     output_norm="whiten"),
+    "default_jepa_moments_d2_z8_whiten_inv": _today("jepa", "16x16 maps, 8-d latent, "
+                                                    "whitened, inverse dynamics",
+                                                    **FINE_MOMENTS, latent_dim=8,
+                                                    output_norm="whiten", inverse_weight=1.0),
+    "default_jepa_moments_d1_z8_whiten": _today("jepa", "32x32 maps (1 conv), 8-d latent, "
+                                                "whitened", **{**MOMENTS, "depth": 1},
+                                                latent_dim=8, output_norm="whiten"),
+    "default_random_moments_d2_z8_whiten": _today("random", "16x16 maps, 8-d latent, "
+                                                  "whitened, untrained", steps=0,
+                                                  **FINE_MOMENTS, latent_dim=8,
+                                                  output_norm="whiten"),
+    "default_pca_z8": _today("pca", "raw-pixel PCA, 8 components", steps=40, latent_dim=8),
     "default_supervised_moments_d2_z8_whiten": _today("supervised", "ceiling, 16x16 maps, "
                                                       "8-d latent, whitened", **FINE_MOMENTS,
                                                       latent_dim=8, output_norm="whiten"),
@@ -400,6 +426,50 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                           env=SLIDE_WORLD, **FINE_MOMENTS),
     "slide_random_moments_d2": _today("random", "16x16-map encoder, untrained, slide rig",
                                       steps=0, env=SLIDE_WORLD, **FINE_MOMENTS),
+    # ... and the 8-d whitened latent of the sixth round under the slide rig, where bodies
+    # leave the view (does a latent the state's size still hold every body?)
+    "slide_jepa_moments_d2_z8_whiten": _today("jepa", "16x16 maps, 8-d latent, whitened, "
+                                              "slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
+                                              latent_dim=8, output_norm="whiten"),
+    "slide_jepa_moments_d2_z16_whiten": _today("jepa", "16x16 maps, 16-d latent, whitened, "
+                                               "slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
+                                               latent_dim=16, output_norm="whiten"),
+    "slide_jepa_moments_d2_z8_whiten_1600": _today("jepa", "16x16 maps, 8-d latent, whitened, "
+                                                   "1,600 steps, slide rig", steps=1600,
+                                                   env=SLIDE_WORLD, **FINE_MOMENTS,
+                                                   latent_dim=8, output_norm="whiten"),
+    # inverse dynamics asks the latent for what the actions move: the pusher
+    "slide_jepa_moments_d2_z8_whiten_inv": _today("jepa", "16x16 maps, 8-d latent, whitened, "
+                                                  "inverse dynamics, slide rig",
+                                                  env=SLIDE_WORLD, **FINE_MOMENTS,
+                                                  latent_dim=8, output_norm="whiten",
+                                                  inverse_weight=1.0),
+    # ... what keeps the pusher in a narrow whitened latent when bodies leave the view?
+    "slide_jepa_moments_d2_z12_whiten": _today("jepa", "16x16 maps, 12-d latent, whitened, "
+                                               "slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
+                                               latent_dim=12, output_norm="whiten"),
+    "slide_jepa_moments_d2_z8_whiten_h5": _today("jepa", "16x16 maps, 8-d latent, whitened, "
+                                                 "5 steps ahead, slide rig", env=SLIDE_WORLD,
+                                                 **FINE_MOMENTS, latent_dim=8,
+                                                 output_norm="whiten", horizon=5),
+    "slide_jepa_moments_d2_z8_whiten_hist2": _today("jepa", "16x16 maps, 8-d latent, "
+                                                    "whitened, 2 frames of context, slide rig",
+                                                    env=SLIDE_WORLD, **FINE_MOMENTS,
+                                                    latent_dim=8, output_norm="whiten",
+                                                    history=2),
+    "slide_jepa_moments_d2_z8_total": _today("jepa", "16x16 maps, 8-d latent, only the total "
+                                             "variance fixed, slide rig", env=SLIDE_WORLD,
+                                             **FINE_MOMENTS, latent_dim=8,
+                                             output_norm="total"),
+    "slide_jepa_moments_d2_z8_whiten_t005": _today("jepa", "16x16 maps, 8-d latent, whitened, "
+                                                   "temperature 0.05, slide rig",
+                                                   env=SLIDE_WORLD, **FINE_MOMENTS,
+                                                   latent_dim=8, output_norm="whiten",
+                                                   infonce_temperature=0.05),
+    "slide_supervised_moments_d2_z8_whiten": _today("supervised", "ceiling, 16x16 maps, 8-d "
+                                                    "latent, whitened, slide rig",
+                                                    env=SLIDE_WORLD, **FINE_MOMENTS,
+                                                    latent_dim=8, output_norm="whiten"),
     # the labelled ceiling whose latent directions the head does not read decay
     "default_supervised_nonorm_p001": _today("supervised",
                                              "ceiling, latent not normalised, penalty 0.01",

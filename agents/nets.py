@@ -213,8 +213,12 @@ class BatchWhitening(nn.Module):
         self.running_cov.copy_(torch.eye(self.running_cov.shape[0]))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        dim = h.shape[1]
-        if self.training and h.shape[0] > 1:
+        rows, dim = h.shape
+        if self.training and 1 < rows <= dim:
+            raise ValueError(f"output_norm='whiten' needs batches of more rows than latent "
+                             f"units: got {rows} rows for latent_dim={dim} (use a larger "
+                             f"batch_size or a smaller latent_dim)")
+        if self.training and rows > 1:
             mean = h.mean(0)
             centred = h - mean
             cov = centred.T @ centred / (h.shape[0] - 1)

@@ -148,6 +148,9 @@ def test_batch_whitening_gives_identity_covariance_and_keeps_running_statistics(
     norm.train()
     norm(h).pow(3).sum().backward()
     assert torch.isfinite(h.grad).all() and h.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match=r"needs batches of more rows .* got 4 rows for "
+                                         r"latent_dim=4"):
+        norm(h[:4])
 
 
 def test_whitened_linear_codes_of_one_state_are_an_orthogonal_map_apart():

@@ -95,6 +95,12 @@ class EncoderConfig:
     the variance is shared among units. ``"whiten"``: centre and whiten the latent
     (:class:`BatchWhitening`: identity covariance, for latents about the state's size).
     ``False`` or ``"none"``: no normalisation."""
+    whiten_shrinkage: float = 0.0
+    """``output_norm="whiten"`` only: a ridge added to the latent's covariance before it is
+    whitened, as a share of the covariance's mean eigenvalue. 0 whitens every direction to
+    unit variance; > 0 whitens the directions whose variance is well above the ridge and
+    leaves the weaker ones small (a direction of variance ``v`` ends with ``v / (v +
+    ridge)``), so a latent wider than the state can be whitened where the state lies."""
 
     def encoder_fields(self) -> EncoderConfig:
         """This config's encoder fields alone: an agent's config extends this class, and
@@ -140,7 +146,8 @@ class ConvEncoder(nn.Module):
         else:
             raise ValueError(f"head must be 'flatten', 'keypoints', 'moments' or "
                              f"'centroids', got {cfg.head!r}")
-        self.out_norm = make_output_norm(cfg.output_norm, cfg.latent_dim)
+        self.out_norm = make_output_norm(cfg.output_norm, cfg.latent_dim,
+                                         whiten_shrinkage=cfg.whiten_shrinkage)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -198,12 +205,16 @@ class BatchWhitening(nn.Module):
     differentiable and stable where eigenvalues are close, which they are for an
     isotropic latent), from the batch in training and from running statistics
     (``momentum``) otherwise. A batch must have more rows than ``D`` (several times
-    more for a stable estimate): meant for latents about the state's size.
+    more for a stable estimate): meant for latents about the state's size. With
+    ``shrinkage`` > 0 a ridge of that share of the mean variance is added first
+    (``EncoderConfig.whiten_shrinkage``): strong directions are whitened, weak ones
+    stay weak, and any batch size works.
     """
 
-    def __init__(self, dim: int, momentum: float = 0.01, eps: float = 1e-4) -> None:
+    def __init__(self, dim: int, momentum: float = 0.01, eps: float = 1e-4,
+                 shrinkage: float = 0.0) -> None:
         super().__init__()
-        self.momentum, self.eps = momentum, eps
+        self.momentum, self.eps, self.shrinkage = momentum, eps, float(shrinkage)
         self.register_buffer("running_mean", torch.zeros(dim))
         self.register_buffer("running_cov", torch.eye(dim))
 
@@ -214,7 +225,7 @@ class BatchWhitening(nn.Module):
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         rows, dim = h.shape
-        if self.training and 1 < rows <= dim:
+        if self.training and 1 < rows <= dim and self.shrinkage == 0:
             raise ValueError(f"output_norm='whiten' needs batches of more rows than latent "
                              f"units: got {rows} rows for latent_dim={dim} (use a larger "
                              f"batch_size or a smaller latent_dim)")
@@ -228,19 +239,23 @@ class BatchWhitening(nn.Module):
         else:
             centred, cov = h - self.running_mean, self.running_cov
         eye = torch.eye(dim, device=h.device, dtype=h.dtype)
-        factor = torch.linalg.cholesky(cov + self.eps * eye)
+        ridge = self.eps + self.shrinkage * torch.diagonal(cov).mean()
+        factor = torch.linalg.cholesky(cov + ridge * eye)
         # rows x with x L^T = centred, i.e. x = centred L^{-T}: covariance L^{-1} C L^{-T} = I
         return torch.linalg.solve_triangular(factor, centred.T, upper=False).T
 
 
-def make_output_norm(kind: bool | str, dim: int) -> nn.Module:
+def make_output_norm(kind: bool | str, dim: int, whiten_shrinkage: float = 0.0) -> nn.Module:
     """The latent normalisation named by ``EncoderConfig.output_norm``."""
+    if whiten_shrinkage < 0 or (whiten_shrinkage > 0 and kind != "whiten"):
+        raise ValueError(f"whiten_shrinkage must be >= 0 and is used by output_norm='whiten' "
+                         f"only; got {whiten_shrinkage!r} with output_norm={kind!r}")
     if kind is True or kind == "unit":
         return nn.BatchNorm1d(dim, affine=False, momentum=0.01)
     if kind == "total":
         return TotalVarianceNorm(dim)
     if kind == "whiten":
-        return BatchWhitening(dim)
+        return BatchWhitening(dim, shrinkage=whiten_shrinkage)
     if kind is False or kind == "none":
         return nn.Identity()
     raise ValueError(f"output_norm must be True/'unit', 'total', 'whiten' or False/'none'; "

@@ -397,6 +397,26 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                     "whitened, inverse dynamics",
                                                     **FINE_MOMENTS, latent_dim=8,
                                                     output_norm="whiten", inverse_weight=1.0),
+    "default_jepa_moments_d2_z8_whiten_ctxneg": _today("jepa", "16x16 maps, 8-d latent, "
+                                                       "whitened, context negatives",
+                                                       **FINE_MOMENTS, latent_dim=8,
+                                                       output_norm="whiten",
+                                                       context_negatives=True),
+    # a latent wider than the state, whitened only where its variance is strong (a ridge
+    # of a share of the mean variance added first): room for what else varies under
+    # half-arena views, an isotropic state part where the cameras see everything
+    "default_jepa_moments_d2_wsh03": _today("jepa", "16x16 maps, 64-d latent whitened with "
+                                            "ridge 0.3", **FINE_MOMENTS, output_norm="whiten",
+                                            whiten_shrinkage=0.3),
+    "default_jepa_moments_d2_wsh1": _today("jepa", "16x16 maps, 64-d latent whitened with "
+                                           "ridge 1", **FINE_MOMENTS, output_norm="whiten",
+                                           whiten_shrinkage=1.0),
+    "slide_jepa_moments_d2_wsh03": _today("jepa", "16x16 maps, 64-d latent whitened with ridge "
+                                          "0.3, slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
+                                          output_norm="whiten", whiten_shrinkage=0.3),
+    "slide_jepa_moments_d2_wsh1": _today("jepa", "16x16 maps, 64-d latent whitened with ridge "
+                                         "1, slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
+                                         output_norm="whiten", whiten_shrinkage=1.0),
     "default_jepa_moments_d1_z8_whiten": _today("jepa", "32x32 maps (1 conv), 8-d latent, "
                                                 "whitened", **{**MOMENTS, "depth": 1},
                                                 latent_dim=8, output_norm="whiten"),
@@ -466,6 +486,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                    env=SLIDE_WORLD, **FINE_MOMENTS,
                                                    latent_dim=8, output_norm="whiten",
                                                    infonce_temperature=0.05),
+    "slide_jepa_moments_d2_z8_whiten_ctxneg": _today("jepa", "16x16 maps, 8-d latent, "
+                                                     "whitened, context negatives, slide rig",
+                                                     env=SLIDE_WORLD, **FINE_MOMENTS,
+                                                     latent_dim=8, output_norm="whiten",
+                                                     context_negatives=True),
     "slide_supervised_moments_d2_z8_whiten": _today("supervised", "ceiling, 16x16 maps, 8-d "
                                                     "latent, whitened, slide rig",
                                                     env=SLIDE_WORLD, **FINE_MOMENTS,

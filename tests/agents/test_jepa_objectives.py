@@ -153,6 +153,24 @@ def test_batch_whitening_gives_identity_covariance_and_keeps_running_statistics(
         norm(h[:4])
 
 
+def test_shrunk_whitening_whitens_strong_directions_and_keeps_weak_ones_weak():
+    from socialview.agents.nets import BatchWhitening
+
+    gen = torch.Generator().manual_seed(2)
+    # 3 strong directions in a 12-d latent, the rest faint; fewer rows than units is allowed
+    h = (torch.randn(10, 3, generator=gen) @ torch.randn(3, 12, generator=gen)
+         + 0.01 * torch.randn(10, 12, generator=gen))
+    z = BatchWhitening(12, shrinkage=0.1)(h)
+    eigenvalues = torch.linalg.eigvalsh(z.T @ z / (len(z) - 1))
+    assert torch.all(eigenvalues[-3:] > 0.9) and torch.all(eigenvalues[-3:] <= 1.0)
+    assert torch.all(eigenvalues[:-3] < 0.01)
+    with pytest.raises(ValueError, match=r"whiten_shrinkage must be >= 0 .* got -0.5"):
+        make_agent("jepa", output_norm="whiten", whiten_shrinkage=-0.5)
+    with pytest.raises(ValueError, match=r"output_norm='whiten' only; got 0.3 with "
+                                         r"output_norm=True"):
+        make_agent("jepa", whiten_shrinkage=0.3)
+
+
 def test_whitened_linear_codes_of_one_state_are_an_orthogonal_map_apart():
     """The reason for ``output_norm="whiten"``: two whitened invertible linear functions
     of the same state differ by an orthogonal map, whatever the two functions were."""

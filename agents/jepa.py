@@ -18,22 +18,26 @@ Switch the regulariser off with ``anti_collapse=False`` to watch a collapse in
 ``emb_std`` and ``eff_rank``, which every step reports.
 
 Defaults, and why (``docs/agents-study.md`` has the search, one row per variant):
-the encoder reads the full 64-px frame with three stride-2 convs (width 16), which
-trained *with* labels reads held-out positions at R² 0.98; the target is 3 steps
-ahead (0.6 s of SocialView-v1's world, where the pusher moves a few pixels per
-step). Predicting one step ahead, where the next frame is nearly the same image,
-let every objective tried learn codes that tell frames apart without knowing where
-anything is (state probe 0.34 with InfoNCE; the first release's VICReg default read
-the pusher at -0.03). With the earlier "flatten" head the default read the world
-at 0.88-0.91 but only half of its latent's variance was a linear function of the
-positions (state share 0.51-0.53): a nonlinear code, unfolded in each camera's own
-geometry, so two cameras' agents aligned at orthogonal R² 0.63-0.69. The encoder's
-"moments" head (first moments of conv maps, linear in where bodies are by
-construction) lifts all three at the quick budget (800 steps of 64 transitions,
-3 seeds): probe 0.93-0.94 (pusher 0.89-0.91), share 0.79-0.82, orthogonal R²
-0.74-0.79; the untrained encoder reads 0.17. The options ``projector_hidden``,
-``context_negatives``, ``inverse_weight``, ``latent_penalty`` and the keypoint terms
-are measured variants (findings 7-8); none helped, so all are off by default.
+the encoder reads the full 64-px frame with two stride-2 convs (width 16) and the
+"moments" head (first moments of its 16x16 conv maps, linear in where bodies are by
+construction), which trained *with* labels reads held-out positions at R² 0.98; the
+target is 3 steps ahead (0.6 s of SocialView-v1's world, where the pusher moves a
+few pixels per step). Predicting one step ahead, where the next frame is nearly the
+same image, let every objective tried learn codes that tell frames apart without
+knowing where anything is (state probe 0.34 with InfoNCE; the first release's VICReg
+default read the pusher at -0.03). With the earlier "flatten" head the default read
+the world at 0.88-0.91 but only half of its latent's variance was a linear function
+of the positions (state share 0.51-0.53), so two cameras' agents aligned at
+orthogonal R² 0.63-0.69; the moments head on 16x16 maps gives, at the quick budget
+(800 steps of 64 transitions, whole-arena cameras 90 degrees apart, 3 seeds), probe
+0.95-0.96 (pusher 0.92-0.93), share 0.92 and orthogonal R² 0.85-0.86; the untrained
+encoder reads 0.46. With ``latent_dim=8, output_norm="whiten"`` (a latent the
+state's size, whitened) the map reaches 0.895-0.912 there, 0.901-0.923 at 1,600
+steps (finding 10), but under
+half-arena views that latent drops the pusher, so the default keeps 64
+batch-normalised units. The options ``projector_hidden``, ``context_negatives``,
+``inverse_weight``, ``latent_penalty`` and the keypoint terms are measured variants
+(findings 7-10); none helped, so all are off by default.
 """
 
 from __future__ import annotations

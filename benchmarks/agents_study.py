@@ -491,6 +491,20 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                      env=SLIDE_WORLD, **FINE_MOMENTS,
                                                      latent_dim=8, output_norm="whiten",
                                                      context_negatives=True),
+    "slide_jepa_moments_d2_z8_whiten_inv10": _today("jepa", "16x16 maps, 8-d latent, "
+                                                    "whitened, inverse dynamics x10, slide rig",
+                                                    env=SLIDE_WORLD, **FINE_MOMENTS,
+                                                    latent_dim=8, output_norm="whiten",
+                                                    inverse_weight=10.0),
+    "slide_jepa_moments_d2_z8_whiten_h8": _today("jepa", "16x16 maps, 8-d latent, whitened, "
+                                                 "8 steps ahead, slide rig", env=SLIDE_WORLD,
+                                                 **FINE_MOMENTS, latent_dim=8,
+                                                 output_norm="whiten", horizon=8),
+    "slide_jepa_moments_d2_z8_whiten_b128": {**_today("jepa", "16x16 maps, 8-d latent, "
+                                                      "whitened, batches of 128, slide rig",
+                                                      env=SLIDE_WORLD, **FINE_MOMENTS,
+                                                      latent_dim=8, output_norm="whiten"),
+                                             "batch_size": 128},
     "slide_supervised_moments_d2_z8_whiten": _today("supervised", "ceiling, 16x16 maps, 8-d "
                                                     "latent, whitened, slide rig",
                                                     env=SLIDE_WORLD, **FINE_MOMENTS,

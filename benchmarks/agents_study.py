@@ -61,6 +61,9 @@ FAST_WORLD = {"frame_skip": 20}
 MOMENTS = {"head": "moments", "keypoints": 16, "depth": 3}
 #: The fifth round's encoder, today's default: the same head on the 16x16 maps of two convs.
 FINE_MOMENTS = {**MOMENTS, "depth": 2}
+#: The sixth round's narrow latent: the fifth round's encoder with 8 whitened units (the
+#: x/y of the four bodies).
+WHITE8 = {**FINE_MOMENTS, "latent_dim": 8, "output_norm": "whiten"}
 
 
 #: The encoder head and depth of every ``default_*`` row up to the fourth round (the
@@ -374,33 +377,27 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # both latents whitened and both linear in one state: the map between them is then
     # orthogonal, which BatchNorm (unit variances, free correlations) does not ask for
     "default_jepa_moments_d2_z8_whiten": _today("jepa", "16x16 maps, 8-d latent, whitened",
-                                                **FINE_MOMENTS, latent_dim=8,
-                                                output_norm="whiten"),
+                                                **WHITE8),
     "default_jepa_moments_d2_z16_whiten": _today("jepa", "16x16 maps, 16-d latent, whitened",
                                                  **FINE_MOMENTS, latent_dim=16,
                                                  output_norm="whiten"),
     # ... which lands at 0.90: what lifts the 8-d latent's map further?
     "default_jepa_moments_d2_z8_whiten_t03": _today("jepa", "16x16 maps, 8-d latent, "
                                                     "whitened, temperature 0.3",
-                                                    **FINE_MOMENTS, latent_dim=8,
-                                                    output_norm="whiten",
+                                                    **WHITE8,
                                                     infonce_temperature=0.3),
     "default_jepa_moments_d2_z8_whiten_400": _today("jepa", "16x16 maps, 8-d latent, "
                                                     "whitened, 400 steps", steps=400,
-                                                    **FINE_MOMENTS, latent_dim=8,
-                                                    output_norm="whiten"),
+                                                    **WHITE8),
     "default_jepa_moments_d2_z8_whiten_1600": _today("jepa", "16x16 maps, 8-d latent, "
                                                      "whitened, 1,600 steps", steps=1600,
-                                                     **FINE_MOMENTS, latent_dim=8,
-                                                     output_norm="whiten"),
+                                                     **WHITE8),
     "default_jepa_moments_d2_z8_whiten_inv": _today("jepa", "16x16 maps, 8-d latent, "
                                                     "whitened, inverse dynamics",
-                                                    **FINE_MOMENTS, latent_dim=8,
-                                                    output_norm="whiten", inverse_weight=1.0),
+                                                    **WHITE8, inverse_weight=1.0),
     "default_jepa_moments_d2_z8_whiten_ctxneg": _today("jepa", "16x16 maps, 8-d latent, "
                                                        "whitened, context negatives",
-                                                       **FINE_MOMENTS, latent_dim=8,
-                                                       output_norm="whiten",
+                                                       **WHITE8,
                                                        context_negatives=True),
     # a latent wider than the state, whitened only where its variance is strong (a ridge
     # of a share of the mean variance added first): room for what else varies under
@@ -422,12 +419,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                 latent_dim=8, output_norm="whiten"),
     "default_random_moments_d2_z8_whiten": _today("random", "16x16 maps, 8-d latent, "
                                                   "whitened, untrained", steps=0,
-                                                  **FINE_MOMENTS, latent_dim=8,
-                                                  output_norm="whiten"),
+                                                  **WHITE8),
     "default_pca_z8": _today("pca", "raw-pixel PCA, 8 components", steps=40, latent_dim=8),
     "default_supervised_moments_d2_z8_whiten": _today("supervised", "ceiling, 16x16 maps, "
-                                                      "8-d latent, whitened", **FINE_MOMENTS,
-                                                      latent_dim=8, output_norm="whiten"),
+                                                      "8-d latent, whitened", **WHITE8),
     "default_supervised_moments_d2_z16": _today("supervised", "ceiling, 16x16 maps, 16-d "
                                                 "latent", **FINE_MOMENTS, latent_dim=16),
     "default_jepa_moments_z8": _today("jepa", "moments head, 8-d latent (the state's size)",
@@ -449,20 +444,17 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # ... and the 8-d whitened latent of the sixth round under the slide rig, where bodies
     # leave the view (does a latent the state's size still hold every body?)
     "slide_jepa_moments_d2_z8_whiten": _today("jepa", "16x16 maps, 8-d latent, whitened, "
-                                              "slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
-                                              latent_dim=8, output_norm="whiten"),
+                                              "slide rig", env=SLIDE_WORLD, **WHITE8),
     "slide_jepa_moments_d2_z16_whiten": _today("jepa", "16x16 maps, 16-d latent, whitened, "
                                                "slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
                                                latent_dim=16, output_norm="whiten"),
     "slide_jepa_moments_d2_z8_whiten_1600": _today("jepa", "16x16 maps, 8-d latent, whitened, "
                                                    "1,600 steps, slide rig", steps=1600,
-                                                   env=SLIDE_WORLD, **FINE_MOMENTS,
-                                                   latent_dim=8, output_norm="whiten"),
+                                                   env=SLIDE_WORLD, **WHITE8),
     # inverse dynamics asks the latent for what the actions move: the pusher
     "slide_jepa_moments_d2_z8_whiten_inv": _today("jepa", "16x16 maps, 8-d latent, whitened, "
                                                   "inverse dynamics, slide rig",
-                                                  env=SLIDE_WORLD, **FINE_MOMENTS,
-                                                  latent_dim=8, output_norm="whiten",
+                                                  env=SLIDE_WORLD, **WHITE8,
                                                   inverse_weight=1.0),
     # ... what keeps the pusher in a narrow whitened latent when bodies leave the view?
     "slide_jepa_moments_d2_z12_whiten": _today("jepa", "16x16 maps, 12-d latent, whitened, "
@@ -470,12 +462,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                latent_dim=12, output_norm="whiten"),
     "slide_jepa_moments_d2_z8_whiten_h5": _today("jepa", "16x16 maps, 8-d latent, whitened, "
                                                  "5 steps ahead, slide rig", env=SLIDE_WORLD,
-                                                 **FINE_MOMENTS, latent_dim=8,
-                                                 output_norm="whiten", horizon=5),
+                                                 **WHITE8, horizon=5),
     "slide_jepa_moments_d2_z8_whiten_hist2": _today("jepa", "16x16 maps, 8-d latent, "
                                                     "whitened, 2 frames of context, slide rig",
-                                                    env=SLIDE_WORLD, **FINE_MOMENTS,
-                                                    latent_dim=8, output_norm="whiten",
+                                                    env=SLIDE_WORLD, **WHITE8,
                                                     history=2),
     "slide_jepa_moments_d2_z8_total": _today("jepa", "16x16 maps, 8-d latent, only the total "
                                              "variance fixed, slide rig", env=SLIDE_WORLD,
@@ -483,32 +473,26 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                              output_norm="total"),
     "slide_jepa_moments_d2_z8_whiten_t005": _today("jepa", "16x16 maps, 8-d latent, whitened, "
                                                    "temperature 0.05, slide rig",
-                                                   env=SLIDE_WORLD, **FINE_MOMENTS,
-                                                   latent_dim=8, output_norm="whiten",
+                                                   env=SLIDE_WORLD, **WHITE8,
                                                    infonce_temperature=0.05),
     "slide_jepa_moments_d2_z8_whiten_ctxneg": _today("jepa", "16x16 maps, 8-d latent, "
                                                      "whitened, context negatives, slide rig",
-                                                     env=SLIDE_WORLD, **FINE_MOMENTS,
-                                                     latent_dim=8, output_norm="whiten",
+                                                     env=SLIDE_WORLD, **WHITE8,
                                                      context_negatives=True),
     "slide_jepa_moments_d2_z8_whiten_inv10": _today("jepa", "16x16 maps, 8-d latent, "
                                                     "whitened, inverse dynamics x10, slide rig",
-                                                    env=SLIDE_WORLD, **FINE_MOMENTS,
-                                                    latent_dim=8, output_norm="whiten",
+                                                    env=SLIDE_WORLD, **WHITE8,
                                                     inverse_weight=10.0),
     "slide_jepa_moments_d2_z8_whiten_h8": _today("jepa", "16x16 maps, 8-d latent, whitened, "
                                                  "8 steps ahead, slide rig", env=SLIDE_WORLD,
-                                                 **FINE_MOMENTS, latent_dim=8,
-                                                 output_norm="whiten", horizon=8),
+                                                 **WHITE8, horizon=8),
     "slide_jepa_moments_d2_z8_whiten_b128": {**_today("jepa", "16x16 maps, 8-d latent, "
                                                       "whitened, batches of 128, slide rig",
-                                                      env=SLIDE_WORLD, **FINE_MOMENTS,
-                                                      latent_dim=8, output_norm="whiten"),
+                                                      env=SLIDE_WORLD, **WHITE8),
                                              "batch_size": 128},
     "slide_supervised_moments_d2_z8_whiten": _today("supervised", "ceiling, 16x16 maps, 8-d "
                                                     "latent, whitened, slide rig",
-                                                    env=SLIDE_WORLD, **FINE_MOMENTS,
-                                                    latent_dim=8, output_norm="whiten"),
+                                                    env=SLIDE_WORLD, **WHITE8),
     # the labelled ceiling whose latent directions the head does not read decay
     "default_supervised_nonorm_p001": _today("supervised",
                                              "ceiling, latent not normalised, penalty 0.01",

@@ -197,7 +197,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "threads_per_cell": 1,
     },
     # `make sweep` (the defaults): slide rig, overlaps 0.25 0.7 1.0 at shift 0, three
-    # seeds, JEPA, its labelled ceiling and the two controls, 2 CPU cores (~17 min).
+    # seeds, JEPA, its labelled ceiling and the two controls, 2 CPU cores (~18 min).
     "quick": {},
     # GPU scale: the whole 2-D grid (unreachable cells are recorded and skipped), five
     # seeds, every built-in agent, the labelled ceiling included.

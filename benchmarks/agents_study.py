@@ -109,6 +109,19 @@ def _today(agent: str, note: str, steps: int = 800, env: dict[str, Any] = FAST_W
     return {"agent": agent, "config": config, "steps": steps, "env": env, "note": note}
 
 
+def _white8(agent: str, what: str = "", slide: bool = False, steps: int = 800,
+            batch_size: int | None = None, **config: Any) -> dict[str, Any]:
+    """A sixth-round variant on the 8-d whitened latent (:data:`WHITE8`) at the quick budget
+    unless ``steps`` says otherwise; ``what`` names the one thing that differs (it goes
+    into the note), ``slide`` moves it to the slide rig, ``config`` overrides more."""
+    parts = ["ceiling"] if agent == "supervised" else []
+    parts += ["16x16 maps, 8-d latent, whitened"] + ([what] if what else [])
+    parts += ["slide rig"] if slide else []
+    spec = _today(agent, ", ".join(parts), steps=steps,
+                  env=SLIDE_WORLD if slide else FAST_WORLD, **WHITE8, **config)
+    return {**spec, "batch_size": batch_size} if batch_size else spec
+
+
 #: name -> {"agent", "config", "steps", "env" (overrides of WORLD["env"]), "note"}
 VARIANTS: dict[str, dict[str, Any]] = {
     # today"s defaults (SocialView-v1"s 200 ms steps, the default encoder and objective)
@@ -376,29 +389,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                     infonce_temperature=0.3),
     # both latents whitened and both linear in one state: the map between them is then
     # orthogonal, which BatchNorm (unit variances, free correlations) does not ask for
-    "default_jepa_moments_d2_z8_whiten": _today("jepa", "16x16 maps, 8-d latent, whitened",
-                                                **WHITE8),
+    "default_jepa_moments_d2_z8_whiten": _white8("jepa"),
     "default_jepa_moments_d2_z16_whiten": _today("jepa", "16x16 maps, 16-d latent, whitened",
                                                  **FINE_MOMENTS, latent_dim=16,
                                                  output_norm="whiten"),
     # ... which lands at 0.90: what lifts the 8-d latent's map further?
-    "default_jepa_moments_d2_z8_whiten_t03": _today("jepa", "16x16 maps, 8-d latent, "
-                                                    "whitened, temperature 0.3",
-                                                    **WHITE8,
-                                                    infonce_temperature=0.3),
-    "default_jepa_moments_d2_z8_whiten_400": _today("jepa", "16x16 maps, 8-d latent, "
-                                                    "whitened, 400 steps", steps=400,
-                                                    **WHITE8),
-    "default_jepa_moments_d2_z8_whiten_1600": _today("jepa", "16x16 maps, 8-d latent, "
-                                                     "whitened, 1,600 steps", steps=1600,
-                                                     **WHITE8),
-    "default_jepa_moments_d2_z8_whiten_inv": _today("jepa", "16x16 maps, 8-d latent, "
-                                                    "whitened, inverse dynamics",
-                                                    **WHITE8, inverse_weight=1.0),
-    "default_jepa_moments_d2_z8_whiten_ctxneg": _today("jepa", "16x16 maps, 8-d latent, "
-                                                       "whitened, context negatives",
-                                                       **WHITE8,
-                                                       context_negatives=True),
+    "default_jepa_moments_d2_z8_whiten_t03": _white8("jepa", "temperature 0.3",
+                                                     infonce_temperature=0.3),
+    "default_jepa_moments_d2_z8_whiten_400": _white8("jepa", "400 steps", steps=400),
+    "default_jepa_moments_d2_z8_whiten_1600": _white8("jepa", "1,600 steps", steps=1600),
+    "default_jepa_moments_d2_z8_whiten_inv": _white8("jepa", "inverse dynamics",
+                                                     inverse_weight=1.0),
+    "default_jepa_moments_d2_z8_whiten_ctxneg": _white8("jepa", "context negatives",
+                                                        context_negatives=True),
     # a latent wider than the state, whitened only where its variance is strong (a ridge
     # of a share of the mean variance added first): room for what else varies under
     # half-arena views, an isotropic state part where the cameras see everything
@@ -417,12 +420,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "default_jepa_moments_d1_z8_whiten": _today("jepa", "32x32 maps (1 conv), 8-d latent, "
                                                 "whitened", **{**MOMENTS, "depth": 1},
                                                 latent_dim=8, output_norm="whiten"),
-    "default_random_moments_d2_z8_whiten": _today("random", "16x16 maps, 8-d latent, "
-                                                  "whitened, untrained", steps=0,
-                                                  **WHITE8),
+    "default_random_moments_d2_z8_whiten": _white8("random", "untrained", steps=0),
     "default_pca_z8": _today("pca", "raw-pixel PCA, 8 components", steps=40, latent_dim=8),
-    "default_supervised_moments_d2_z8_whiten": _today("supervised", "ceiling, 16x16 maps, "
-                                                      "8-d latent, whitened", **WHITE8),
+    "default_supervised_moments_d2_z8_whiten": _white8("supervised"),
     "default_supervised_moments_d2_z16": _today("supervised", "ceiling, 16x16 maps, 16-d "
                                                 "latent", **FINE_MOMENTS, latent_dim=16),
     "default_jepa_moments_z8": _today("jepa", "moments head, 8-d latent (the state's size)",
@@ -443,56 +443,35 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                       steps=0, env=SLIDE_WORLD, **FINE_MOMENTS),
     # ... and the 8-d whitened latent of the sixth round under the slide rig, where bodies
     # leave the view (does a latent the state's size still hold every body?)
-    "slide_jepa_moments_d2_z8_whiten": _today("jepa", "16x16 maps, 8-d latent, whitened, "
-                                              "slide rig", env=SLIDE_WORLD, **WHITE8),
+    "slide_jepa_moments_d2_z8_whiten": _white8("jepa", slide=True),
     "slide_jepa_moments_d2_z16_whiten": _today("jepa", "16x16 maps, 16-d latent, whitened, "
                                                "slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
                                                latent_dim=16, output_norm="whiten"),
-    "slide_jepa_moments_d2_z8_whiten_1600": _today("jepa", "16x16 maps, 8-d latent, whitened, "
-                                                   "1,600 steps, slide rig", steps=1600,
-                                                   env=SLIDE_WORLD, **WHITE8),
+    "slide_jepa_moments_d2_z8_whiten_1600": _white8("jepa", "1,600 steps", slide=True, steps=1600),
     # inverse dynamics asks the latent for what the actions move: the pusher
-    "slide_jepa_moments_d2_z8_whiten_inv": _today("jepa", "16x16 maps, 8-d latent, whitened, "
-                                                  "inverse dynamics, slide rig",
-                                                  env=SLIDE_WORLD, **WHITE8,
-                                                  inverse_weight=1.0),
+    "slide_jepa_moments_d2_z8_whiten_inv": _white8("jepa", "inverse dynamics", slide=True,
+                                                   inverse_weight=1.0),
     # ... what keeps the pusher in a narrow whitened latent when bodies leave the view?
     "slide_jepa_moments_d2_z12_whiten": _today("jepa", "16x16 maps, 12-d latent, whitened, "
                                                "slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
                                                latent_dim=12, output_norm="whiten"),
-    "slide_jepa_moments_d2_z8_whiten_h5": _today("jepa", "16x16 maps, 8-d latent, whitened, "
-                                                 "5 steps ahead, slide rig", env=SLIDE_WORLD,
-                                                 **WHITE8, horizon=5),
-    "slide_jepa_moments_d2_z8_whiten_hist2": _today("jepa", "16x16 maps, 8-d latent, "
-                                                    "whitened, 2 frames of context, slide rig",
-                                                    env=SLIDE_WORLD, **WHITE8,
-                                                    history=2),
+    "slide_jepa_moments_d2_z8_whiten_h5": _white8("jepa", "5 steps ahead", slide=True, horizon=5),
+    "slide_jepa_moments_d2_z8_whiten_hist2": _white8("jepa", "2 frames of context", slide=True,
+                                                     history=2),
     "slide_jepa_moments_d2_z8_total": _today("jepa", "16x16 maps, 8-d latent, only the total "
                                              "variance fixed, slide rig", env=SLIDE_WORLD,
                                              **FINE_MOMENTS, latent_dim=8,
                                              output_norm="total"),
-    "slide_jepa_moments_d2_z8_whiten_t005": _today("jepa", "16x16 maps, 8-d latent, whitened, "
-                                                   "temperature 0.05, slide rig",
-                                                   env=SLIDE_WORLD, **WHITE8,
-                                                   infonce_temperature=0.05),
-    "slide_jepa_moments_d2_z8_whiten_ctxneg": _today("jepa", "16x16 maps, 8-d latent, "
-                                                     "whitened, context negatives, slide rig",
-                                                     env=SLIDE_WORLD, **WHITE8,
-                                                     context_negatives=True),
-    "slide_jepa_moments_d2_z8_whiten_inv10": _today("jepa", "16x16 maps, 8-d latent, "
-                                                    "whitened, inverse dynamics x10, slide rig",
-                                                    env=SLIDE_WORLD, **WHITE8,
-                                                    inverse_weight=10.0),
-    "slide_jepa_moments_d2_z8_whiten_h8": _today("jepa", "16x16 maps, 8-d latent, whitened, "
-                                                 "8 steps ahead, slide rig", env=SLIDE_WORLD,
-                                                 **WHITE8, horizon=8),
-    "slide_jepa_moments_d2_z8_whiten_b128": {**_today("jepa", "16x16 maps, 8-d latent, "
-                                                      "whitened, batches of 128, slide rig",
-                                                      env=SLIDE_WORLD, **WHITE8),
-                                             "batch_size": 128},
-    "slide_supervised_moments_d2_z8_whiten": _today("supervised", "ceiling, 16x16 maps, 8-d "
-                                                    "latent, whitened, slide rig",
-                                                    env=SLIDE_WORLD, **WHITE8),
+    "slide_jepa_moments_d2_z8_whiten_t005": _white8("jepa", "temperature 0.05", slide=True,
+                                                    infonce_temperature=0.05),
+    "slide_jepa_moments_d2_z8_whiten_ctxneg": _white8("jepa", "context negatives", slide=True,
+                                                      context_negatives=True),
+    "slide_jepa_moments_d2_z8_whiten_inv10": _white8("jepa", "inverse dynamics x10", slide=True,
+                                                     inverse_weight=10.0),
+    "slide_jepa_moments_d2_z8_whiten_h8": _white8("jepa", "8 steps ahead", slide=True, horizon=8),
+    "slide_jepa_moments_d2_z8_whiten_b128": _white8("jepa", "batches of 128", slide=True,
+                                                    batch_size=128),
+    "slide_supervised_moments_d2_z8_whiten": _white8("supervised", slide=True),
     # the labelled ceiling whose latent directions the head does not read decay
     "default_supervised_nonorm_p001": _today("supervised",
                                              "ceiling, latent not normalised, penalty 0.01",

@@ -168,6 +168,12 @@ class JEPAConfig(EncoderConfig):
     0 switches it off."""
     inverse_hidden: int = 128
     """Hidden width of the inverse-dynamics MLP (``inverse_weight`` > 0)."""
+    action_negatives: int = 0
+    """InfoNCE only: how many predictions from each sample's own context under other
+    samples' actions its target must also tell from the prediction under its own actions.
+    Only what the actions moved (the pusher, and what it pushes) tells those apart, so
+    this asks the target latent for the pusher where other episodes' frames, told apart
+    by their objects, do not. 0 switches it off."""
     latent_penalty: float = 0.0
     """Weight of the mean squared latent, ``mean_b ||z_b||^2 / D``: a latent direction the
     loss has no use for then decays instead of keeping its initial variance. Meant for an
@@ -181,7 +187,8 @@ def variance_loss(z: torch.Tensor, target: float = 1.0, eps: float = 1e-4) -> to
 
 
 def infonce_loss(pred: torch.Tensor, targets: torch.Tensor, temperature: float,
-                 extra_negatives: torch.Tensor | None = None) -> torch.Tensor:
+                 extra_negatives: torch.Tensor | None = None,
+                 prediction_negatives: torch.Tensor | None = None) -> torch.Tensor:
     """Symmetric InfoNCE with Gaussian-kernel scores, averaged over prediction steps.
 
     For step ``i`` the score of prediction ``b`` against target ``c`` is
@@ -191,6 +198,9 @@ def infonce_loss(pred: torch.Tensor, targets: torch.Tensor, temperature: float,
     objective recovers the state up to an orthogonal map (Zimmermann et al., 2021).
     ``extra_negatives`` ``(N, D)``, if given, are further wrong answers every
     prediction is also scored against (e.g. the batch's context latents).
+    ``prediction_negatives`` ``(B, P, N, D)``, if given, are further wrong predictions
+    that target ``b`` at step ``i`` must tell from its own (e.g. what the predictor
+    makes of the same context under other actions).
     """
     b, p, d = pred.shape
     labels = torch.arange(b, device=pred.device)
@@ -201,8 +211,12 @@ def infonce_loss(pred: torch.Tensor, targets: torch.Tensor, temperature: float,
         if extra_negatives is not None:
             extra = -torch.cdist(pred[:, i], extra_negatives).pow(2) / (temperature * d)
             forward = torch.cat([scores, extra], dim=1)
+        backward = scores.T
+        if prediction_negatives is not None:
+            wrong = targets[:, i, None, :] - prediction_negatives[:, i]
+            backward = torch.cat([backward, -wrong.pow(2).sum(-1) / (temperature * d)], dim=1)
         total = total + 0.5 * (F.cross_entropy(forward, labels)
-                               + F.cross_entropy(scores.T, labels))
+                               + F.cross_entropy(backward, labels))
     return total / p
 
 
@@ -272,7 +286,9 @@ class JEPAAgent(TorchAgent):
                 raise ValueError(f"{name} must be >= 0, got {getattr(cfg, name)}")
         if cfg.projector_hidden and cfg.projector_dim < 1:
             raise ValueError(f"projector_dim must be >= 1, got {cfg.projector_dim}")
-        for name in ("projector_hidden", "context_negatives"):
+        if cfg.action_negatives < 0:
+            raise ValueError(f"action_negatives must be >= 0, got {cfg.action_negatives}")
+        for name in ("projector_hidden", "context_negatives", "action_negatives"):
             if getattr(cfg, name) and cfg.regularizer != "infonce":
                 raise ValueError(f"{name}={getattr(cfg, name)} needs regularizer='infonce', "
                                  f"got {cfg.regularizer!r}")
@@ -336,6 +352,20 @@ class JEPAAgent(TorchAgent):
             window.append(nxt)
         return torch.stack(preds, dim=1)
 
+    def _action_negatives(self, context: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Predictions ``(B, P, N, D)`` from each sample's context under the actions of the
+        ``N = action_negatives`` samples before it in the batch (a cyclic shift, so never
+        its own); ``N`` is 0 when the option is off."""
+        n = self.config.action_negatives
+        if n >= context.shape[0]:
+            raise ValueError(f"action_negatives={n} needs batches of more than {n} samples, "
+                             f"got {context.shape[0]}")
+        shifted = [self._predict(context, actions.roll(j, dims=0)) for j in range(1, n + 1)]
+        if not shifted:
+            steps = self.config.horizon if self.config.rollout else 1
+            return context.new_zeros(context.shape[0], steps, 0, context.shape[-1])
+        return torch.stack(shifted, dim=2)
+
     def losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Forward pass: the loss terms (tensors) for ``batch``, nothing updated; with the
         keypoint head also ``kp_std`` (a float: how far its keypoints move)."""
@@ -356,14 +386,18 @@ class JEPAAgent(TorchAgent):
             actions = batch.action[:, cfg.history - 1:].flatten(1)
             out["inverse_loss"] = F.mse_loss(guess, actions)
         negatives = context[:, -1:] if cfg.context_negatives else context[:, :0]
+        wrong = self._action_negatives(context, batch.action[:, cfg.history - 1:])
         if cfg.projector_hidden:  # one pass: everything scored shares batch statistics
-            parts = torch.cat([pred, targets, negatives], dim=1)
-            projected = self.projector(parts.flatten(0, 1)).view(*parts.shape[:2], -1)
-            pred, targets, negatives = projected.split(
-                [pred.shape[1], targets.shape[1], negatives.shape[1]], dim=1)
+            b, p, n = wrong.shape[:3]
+            parts = torch.cat([pred, targets, negatives, wrong.flatten(1, 2)], dim=1)
+            projected = self.projector(parts.flatten(0, 1)).view(b, parts.shape[1], -1)
+            pred, targets, negatives, wrong = projected.split(
+                [pred.shape[1], targets.shape[1], negatives.shape[1], p * n], dim=1)
+            wrong = wrong.reshape(b, p, n, projected.shape[-1])
         if cfg.anti_collapse and cfg.regularizer == "infonce":
             out["pred_loss"] = infonce_loss(pred, targets, cfg.infonce_temperature,
-                                            negatives[:, 0] if cfg.context_negatives else None)
+                                            negatives[:, 0] if cfg.context_negatives else None,
+                                            wrong if cfg.action_negatives else None)
         else:
             out["pred_loss"] = out["pred_mse"]
         loss = cfg.pred_weight * out["pred_loss"]

@@ -94,6 +94,10 @@ def long_lens_cameras(fovy: float) -> list[dict[str, Any]]:
 #: enter and leave its view) at overlap 0.7, cameras 90 degrees apart.
 SLIDE_WORLD = {**FAST_WORLD, "rig": "slide", "overlap": 0.7}
 
+#: The slide rig's middle cell with the pusher painted near-black (default near-white, the
+#: lowest-contrast body on the pale floor).
+DARK_SLIDE_WORLD = {**SLIDE_WORLD, "pusher_colour": [0.08, 0.08, 0.08]}
+
 #: Today's world seen through 10-degree lenses from ~20 m (nearly orthographic views).
 LONG_LENS_WORLD = {**FAST_WORLD, "cameras": long_lens_cameras(10.0)}
 
@@ -472,6 +476,36 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "slide_jepa_moments_d2_z8_whiten_b128": _white8("jepa", "batches of 128", slide=True,
                                                     batch_size=128),
     "slide_supervised_moments_d2_z8_whiten": _white8("supervised", slide=True),
+    # seventh round: the horizon that keeps the pusher under half-arena views (8 steps
+    # ahead), scored at every step on the way (a one-step predictor rolled out), or 6 ahead
+    "slide_jepa_moments_d2_z8_whiten_roll8": _white8("jepa", "8-step rollout", slide=True,
+                                                     horizon=8, rollout=True),
+    "slide_jepa_moments_d2_z8_whiten_h6": _white8("jepa", "6 steps ahead", slide=True, horizon=6),
+    "default_jepa_moments_d2_z8_whiten_h8": _white8("jepa", "8 steps ahead", horizon=8),
+    "slide_jepa_moments_d2_z8_whiten_h8_hist2": _white8("jepa", "8 steps ahead, 2 frames of "
+                                                        "context", slide=True, horizon=8,
+                                                        history=2),
+    # the pusher painted near-black: is a white pusher on the pale floor too faint a cue?
+    "darkslide_jepa_moments_d2_z8_whiten": {**_white8("jepa", "dark pusher", slide=True),
+                                            "env": DARK_SLIDE_WORLD},
+    "darkslide_jepa_moments_d2": _today("jepa", "16x16 maps, dark pusher, slide rig",
+                                        env=DARK_SLIDE_WORLD, **FINE_MOMENTS),
+    # negatives that differ only in what the actions moved: the same context's predictions
+    # under other samples' actions, which only the pusher (and what it pushes) tells apart
+    "slide_jepa_moments_d2_z8_whiten_actneg8": _white8("jepa", "8 action negatives",
+                                                       slide=True, action_negatives=8),
+    "default_jepa_moments_d2_z8_whiten_actneg8": _white8("jepa", "8 action negatives",
+                                                         action_negatives=8),
+    # a wider kernel asks the 64-d default for coarser discrimination, so perhaps less
+    # view-specific detail (temperature 0.3 aligned at 0.88, the best knob of round six)
+    "default_jepa_moments_d2_t05": _today("jepa", "16x16 maps, InfoNCE temperature 0.5",
+                                          **FINE_MOMENTS, infonce_temperature=0.5),
+    "default_jepa_moments_d2_t1": _today("jepa", "16x16 maps, InfoNCE temperature 1",
+                                         **FINE_MOMENTS, infonce_temperature=1.0),
+    "slide_jepa_moments_d2_t05": _today("jepa", "16x16 maps, InfoNCE temperature 0.5, slide rig",
+                                        env=SLIDE_WORLD, **FINE_MOMENTS, infonce_temperature=0.5),
+    "slide_jepa_moments_d2_t03": _today("jepa", "16x16 maps, InfoNCE temperature 0.3, slide rig",
+                                        env=SLIDE_WORLD, **FINE_MOMENTS, infonce_temperature=0.3),
     # the labelled ceiling whose latent directions the head does not read decay
     "default_supervised_nonorm_p001": _today("supervised",
                                              "ceiling, latent not normalised, penalty 0.01",

@@ -160,6 +160,10 @@ class SocialViewEnv(gym.Env):
     object_pixels : bool, default True
         Put ``object_pixels`` in ``info`` every step (above). ``False`` leaves it
         out and saves its cost; the world and the observations do not change.
+    pusher_colour : (r, g, b), optional
+        The pusher's colour, each channel in [0, 1] (default: near-white, 0.95). On the
+        pale tiled floor a white pusher is the lowest-contrast body; the agents study
+        paints it to ask whether that is why narrow latents leave it out.
 
     Version history:
 
@@ -171,7 +175,8 @@ class SocialViewEnv(gym.Env):
       ``viewpoint_shift`` in [0, 180], unreachable overlaps raise ``ValueError``,
       ``info`` gains ``arena_share`` and ``object_pixels``; later, the task labels
       ``label_*`` (additions to ``info`` only: the world is unchanged);
-      later, ``object_pixels=False`` to leave ``object_pixels`` out of ``info``.
+      later, ``object_pixels=False`` to leave ``object_pixels`` out of ``info``;
+      later, ``pusher_colour`` (default unchanged).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
@@ -194,6 +199,7 @@ class SocialViewEnv(gym.Env):
         rig: str = "slide",
         footprint: float | None = None,
         object_pixels: bool = True,
+        pusher_colour: Sequence[float] | None = None,
     ) -> None:
         self.height, self.width = _check_image_size(image_size)
         self.obs_modes = _check_obs_modes(obs_modes)
@@ -236,6 +242,9 @@ class SocialViewEnv(gym.Env):
         self._pusher_body = self.model.body("pusher").id
         self._pusher_qpos = self.model.jnt_qposadr[self.model.joint("pusher_x").id]
         self._seg_lookup = self._segmentation_lookup()
+        self.pusher_colour = _check_colour("pusher_colour", pusher_colour)
+        if self.pusher_colour is not None:
+            self.model.geom_rgba[self.model.geom("pusher").id, :3] = self.pusher_colour
         self._default_rgba = self.model.geom_rgba.copy()
         self._default_light = self.model.light_diffuse.copy()
         self.goal = np.zeros(2)
@@ -516,6 +525,20 @@ def _check_bool(name: str, value: object) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def _check_colour(name: str, value: object) -> tuple[float, float, float] | None:
+    """``None`` or three numbers in [0, 1] (an RGB colour), as a tuple of floats."""
+    if value is None:
+        return None
+    allowed = "None or three numbers in [0, 1] (r, g, b)"
+    try:
+        channels = [float(c) for c in value]  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}") from None
+    if len(channels) != 3 or not all(0.0 <= c <= 1.0 for c in channels):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return tuple(channels)  # type: ignore[return-value]
 
 
 def _check_range(name: str, value: object, low: float, high: float) -> float:

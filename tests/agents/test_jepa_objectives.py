@@ -29,6 +29,18 @@ def test_infonce_extra_negatives_count_only_when_they_are_close():
     assert close > plain + 0.2  # a near-copy of each target is a hard wrong answer
 
 
+def test_infonce_prediction_negatives_make_each_target_tell_its_own_prediction():
+    gen = torch.Generator().manual_seed(0)
+    targets = torch.randn(32, 1, 16, generator=gen)
+    pred = targets + 0.3 * torch.randn(32, 1, 16, generator=gen)
+    plain = infonce_loss(pred, targets, 0.1)
+    far = infonce_loss(pred, targets, 0.1, prediction_negatives=100 + targets[:, :, None])
+    close = infonce_loss(pred, targets, 0.1,
+                         prediction_negatives=(targets + 0.01)[:, :, None].expand(-1, -1, 3, -1))
+    assert float(far) == pytest.approx(float(plain), abs=1e-6)
+    assert close > plain + 0.2  # three near-copies of each target are hard wrong answers
+
+
 def test_correlation_loss_sees_a_duplicate_however_small_its_scale():
     gen = torch.Generator().manual_seed(0)
     body = 0.05 * torch.randn(256, 2, generator=gen)  # two keypoints on one small-scale body
@@ -75,6 +87,9 @@ def test_sigreg_gradient_pushes_collapsed_latents_apart():
         {"regularizer": "infonce", "projector_hidden": 16, "output_norm": "total", "horizon": 2,
          "latent_penalty": 0.1},
         {"regularizer": "infonce", "output_norm": "whiten", "horizon": 2},
+        {"regularizer": "infonce", "action_negatives": 3, "horizon": 2},
+        {"regularizer": "infonce", "action_negatives": 2, "projector_hidden": 16,
+         "rollout": True, "horizon": 2},
     ],
 )
 def test_objective_variants_train_and_need_their_horizon(config, synthetic_dataset):
@@ -224,7 +239,8 @@ def test_a_state_without_the_stateless_projector_still_loads(synthetic_dataset):
 @pytest.mark.parametrize(("key", "value"), [("regularizer", "barlow"), ("target", "slow"),
                                             ("history", 0), ("projector_hidden", -1),
                                             ("latent_penalty", -0.5),
-                                            ("inverse_weight", -1.0)])
+                                            ("inverse_weight", -1.0),
+                                            ("action_negatives", -1)])
 def test_bad_objective_settings_name_the_parameter(key, value):
     with pytest.raises(ValueError, match=key):
         make_agent("jepa", **{key: value})
@@ -235,6 +251,23 @@ def test_projector_and_context_negatives_need_the_infonce_objective():
         make_agent("jepa", projector_hidden=8, regularizer="vicreg")
     with pytest.raises(ValueError, match=r"context_negatives=True needs regularizer='infonce'"):
         make_agent("jepa", context_negatives=True, regularizer="sigreg")
+    with pytest.raises(ValueError, match=r"action_negatives=2 needs regularizer='infonce'"):
+        make_agent("jepa", action_negatives=2, regularizer="vicreg")
+
+
+def test_action_negatives_need_a_larger_batch_and_depend_on_the_actions(synthetic_dataset):
+    agent = make_agent("jepa", seed=0, latent_dim=8, width=8, action_negatives=4, horizon=2)
+    stream = open_camera_stream(synthetic_dataset, "cam0")
+    gen = torch.Generator().manual_seed(0)
+    with pytest.raises(ValueError, match=r"action_negatives=4 needs batches of more than 4"):
+        agent.train_step(stream.sample(4, gen, agent.horizon))
+    batch = stream.sample(16, gen, agent.horizon)
+    context = agent.encoder(batch.obs)[:, None]
+    wrong = agent._action_negatives(context, batch.action)
+    assert wrong.shape == (16, 1, 4, 8)
+    # the first negative of sample b is its own context under sample b-1's actions
+    own = agent._predict(context, batch.action.roll(1, dims=0))
+    torch.testing.assert_close(wrong[:, :, 0], own)
 
 
 def test_inverse_dynamics_head_learns_the_actions(synthetic_dataset):

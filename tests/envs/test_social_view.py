@@ -216,6 +216,9 @@ def test_close_frees_renderer_and_is_idempotent(env):
         ({"cameras": [{"fovy": 200}]}, r"cameras\[0\].fovy must be in \(0, 180\)"),
         ({"cameras": []}, r"at least one camera pose"),
         ({"cameras": "cam0"}, r"cameras must be a list of camera poses"),
+        ({"pusher_colour": (0.1, 0.2)}, r"pusher_colour must be None or three numbers"),
+        ({"pusher_colour": (0.1, 0.2, 1.5)}, r"pusher_colour must be .*got \(0.1, 0.2, 1.5\)"),
+        ({"pusher_colour": "black"}, r"pusher_colour must be None or three numbers"),
     ],
 )
 def test_bad_kwargs_raise_clear_value_errors(kwargs, message):
@@ -257,3 +260,23 @@ def test_v0_keeps_the_first_release_world():
     finally:
         v0.close()
         v1.close()
+
+
+def test_pusher_colour_paints_the_pusher_and_nothing_else():
+    """Same seed and actions: only the pusher's pixels change, to the colour asked for."""
+    plain = SocialViewEnv(**SMALL, obs_modes=("rgb", "segmentation"))
+    dark = SocialViewEnv(**SMALL, obs_modes=("rgb", "segmentation"), pusher_colour=(0, 0, 0))
+    try:
+        obs_plain, info_plain = plain.reset(seed=5)
+        obs_dark, info_dark = dark.reset(seed=5)
+        np.testing.assert_array_equal(info_plain["agent_pos"], info_dark["agent_pos"])
+        pusher = plain.num_objects  # the segmentation id of the pusher
+        seg = obs_plain["cam0_seg"]
+        assert (seg == pusher).sum() > 0, "the pusher should be in view at this seed"
+        np.testing.assert_array_equal(seg, obs_dark["cam0_seg"])
+        on = seg == pusher
+        assert obs_dark["cam0"][on].mean() < 60 < 150 < obs_plain["cam0"][on].mean()
+        np.testing.assert_array_equal(obs_plain["cam0"][~on], obs_dark["cam0"][~on])
+    finally:
+        plain.close()
+        dark.close()

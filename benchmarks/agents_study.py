@@ -36,7 +36,7 @@ import numpy as np
 from socialview.benchmarks._io import save_npz_atomic, write_json_atomic
 from socialview.benchmarks.probes import probe_summary
 
-__all__ = ["VARIANTS", "WORLD", "main", "run_variant"]
+__all__ = ["VARIANTS", "WORLD", "main", "principal_subspace", "run_variant", "whitened_principal"]
 
 #: The study's world: both cameras see the whole arena from 90 degrees apart
 #: (the setting of the isometry goal), many short episodes for honest probes.
@@ -627,6 +627,42 @@ def _map_r2(a: np.ndarray, b: np.ndarray, test: np.ndarray) -> dict[str, float]:
     return out
 
 
+def whitened_principal(latents: np.ndarray, fit: np.ndarray, k: int) -> np.ndarray:
+    """``latents`` projected on their ``k`` leading principal directions and whitened,
+    the directions and variances taken from the ``fit`` rows only.
+
+    An analysis of a trained latent, not a readout any agent uses: it asks whether the
+    latent's strongest ``k`` directions alone are an orthogonal map apart between cameras.
+    """
+    if not 1 <= k <= latents.shape[1]:
+        raise ValueError(f"k must be in [1, {latents.shape[1]}] (the latent's width), got {k}")
+    x = latents.astype(np.float64)
+    mean = x[fit].mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov((x[fit] - mean).T))
+    top = np.argsort(values)[::-1][:k]
+    return (x - mean) @ vectors[:, top] / np.sqrt(np.maximum(values[top], 1e-12))
+
+
+def principal_subspace(row: dict[str, Any], latents: dict[str, np.ndarray], k: int,
+                       root: Path) -> dict[str, Any]:
+    """Probe and map of a two-camera row's latents cut to their ``k`` whitened leading
+    principal directions (:func:`whitened_principal`), on the row's evaluation recording."""
+    from socialview.agents import world_state
+
+    env = row["world"]["env"]
+    evaluation = _dataset(root / "data", env, 1000 * row["seed"] + 2, WORLD["eval_steps"],
+                          WORLD["episode_steps"])
+    state = world_state(evaluation)
+    test = latents["test"].astype(bool)
+    cut = {cam: whitened_principal(latents[cam], ~test, k) for cam in ("cam0", "cam1")}
+    probes = {cam: probe_summary(z, state, cam) for cam, z in cut.items()}
+    return {"variant": row["variant"], "seed": row["seed"], "k": k,
+            "pooled_r2": [probes[c]["pooled_r2"] for c in cut],
+            "objects_r2": [probes[c]["objects_r2"] for c in cut],
+            "pusher_r2": [probes[c]["pusher_r2"] for c in cut],
+            "map_r2": _map_r2(cut["cam0"], cut["cam1"], test)}
+
+
 def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
                 threads: int = 2, cameras: Sequence[str] = ("cam0", "cam1"),
                 latents_to: Path | None = None) -> dict[str, Any]:
@@ -715,6 +751,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="recompute cached rows")
     parser.add_argument("--table", action="store_true",
                         help="print the markdown table of every cached row and exit")
+    parser.add_argument("--principal", type=int, nargs="+", metavar="K",
+                        help="for the cached rows of --variant/--seed: probe and map their "
+                             "latents cut to K whitened leading principal directions")
     args = parser.parse_args(argv)
     if args.list:
         for name, spec in VARIANTS.items():
@@ -728,6 +767,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [v for v in args.variant if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; see --list")
+    if args.principal:
+        for name in args.variant:
+            for seed in args.seed:
+                path = root / "rows" / f"{name}_seed{seed}.json"
+                if not path.exists():
+                    parser.error(f"no cached row {path}; run --variant {name} --seed {seed}")
+                row = json.loads(path.read_text())
+                with np.load(path.with_suffix(".npz")) as saved:
+                    latents = dict(saved)
+                for k in args.principal:
+                    cut = principal_subspace(row, latents, k, root)
+                    print(json.dumps(cut), flush=True)
+        return 0
     for name in args.variant:
         for seed in args.seed:
             cameras = ("cam0",) if args.screen else ("cam0", "cam1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from socialview.agents import make_agent
@@ -11,8 +12,10 @@ from socialview.benchmarks.agents_study import (
     FLATTEN_ERA,
     VARIANTS,
     _key_part,
+    _map_r2,
     _today,
     long_lens_cameras,
+    whitened_principal,
 )
 from socialview.envs.cameras import CameraPose
 
@@ -56,3 +59,38 @@ def test_dataset_folder_names_digest_camera_lists_stably():
     assert _key_part(cameras) == _key_part(long_lens_cameras(10.0))
     assert _key_part(cameras) != _key_part(long_lens_cameras(20.0))
     assert len(_key_part(cameras)) == 10 and _key_part(cameras).isalnum()
+
+
+def test_whitened_principal_keeps_the_strong_directions_whitened_on_the_fit_rows():
+    rng = np.random.default_rng(0)
+    state = rng.normal(size=(600, 3))
+    noise = 0.05 * rng.normal(size=(600, 9))
+    rotation = np.linalg.qr(rng.normal(size=(12, 12)))[0]
+    latents = np.hstack([state * [3.0, 2.0, 1.5], noise]) @ rotation
+    fit = np.arange(600) < 450
+    cut = whitened_principal(latents, fit, 3)
+    np.testing.assert_allclose(np.cov(cut[fit].T), np.eye(3), atol=1e-8)
+    # the three kept directions are the state's: a linear read of it explains them all
+    weights, *_ = np.linalg.lstsq(state[fit], cut[fit], rcond=None)
+    residual = cut[~fit] - state[~fit] @ weights
+    assert residual.var() / cut[~fit].var() < 0.01
+    with pytest.raises(ValueError, match=r"k must be in \[1, 12\].*got 13"):
+        whitened_principal(latents, fit, 13)
+
+
+def test_whitened_principal_subspaces_of_two_codes_of_one_state_are_an_orthogonal_map_apart():
+    """Two cameras' latents: the same 4-d state through different invertible maps, plus
+    each camera's own weaker detail. Whole, the orthogonal map misses; cut to the 4 leading
+    whitened directions, it fits."""
+    rng = np.random.default_rng(1)
+    state = rng.uniform(-1, 1, size=(800, 4))
+    def code(gains):  # an invertible, well-conditioned linear code of the state
+        rotation = np.linalg.qr(rng.normal(size=(4, 4)))[0]
+        return state @ (rotation * gains)
+
+    views = [np.hstack([code([2.0, 1.5, 1.2, 1.0]), 0.3 * rng.normal(size=(800, 8))]),
+             np.hstack([code([1.0, 2.5, 1.0, 1.5]), 0.3 * rng.normal(size=(800, 8))])]
+    test = np.arange(800) >= 600
+    whole = _map_r2(views[0], views[1], test)["orthogonal"]
+    cut = [whitened_principal(v, ~test, 4) for v in views]
+    assert _map_r2(cut[0], cut[1], test)["orthogonal"] > 0.9 > whole + 0.2

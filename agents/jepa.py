@@ -36,8 +36,8 @@ state's size, whitened) the map reaches 0.895-0.912 there, 0.901-0.923 at 1,600
 steps (finding 10), but under
 half-arena views that latent drops the pusher, so the default keeps 64
 batch-normalised units. The options ``projector_hidden``, ``context_negatives``,
-``inverse_weight``, ``latent_penalty`` and the keypoint terms are measured variants
-(findings 7-10); none helped, so all are off by default.
+``action_negatives``, ``inverse_weight``, ``latent_penalty`` and the keypoint terms are
+measured variants (findings 7-11); none helped, so all are off by default.
 """
 
 from __future__ import annotations

@@ -98,6 +98,9 @@ SLIDE_WORLD = {**FAST_WORLD, "rig": "slide", "overlap": 0.7}
 #: lowest-contrast body on the pale floor).
 DARK_SLIDE_WORLD = {**SLIDE_WORLD, "pusher_colour": [0.08, 0.08, 0.08]}
 
+#: The study's whole-arena world with that near-black pusher.
+DARK_WORLD = {**FAST_WORLD, "pusher_colour": DARK_SLIDE_WORLD["pusher_colour"]}
+
 #: Today's world seen through 10-degree lenses from ~20 m (nearly orthographic views).
 LONG_LENS_WORLD = {**FAST_WORLD, "cameras": long_lens_cameras(10.0)}
 
@@ -488,6 +491,43 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # the pusher painted near-black: is a white pusher on the pale floor too faint a cue?
     "darkslide_jepa_moments_d2_z8_whiten": {**_white8("jepa", "dark pusher", slide=True),
                                             "env": DARK_SLIDE_WORLD},
+    # a spectrum left free (total variance fixed) keeps the geometry InfoNCE learns, which
+    # at its optimum is an isometry of the world's coordinates: more steps, a wider kernel
+    "default_jepa_moments_d2_total_1600": _today("jepa", "16x16 maps, only the total variance "
+                                                 "fixed, 1,600 steps", steps=1600,
+                                                 **FINE_MOMENTS, output_norm="total"),
+    "default_jepa_moments_d2_z32_total_t03": _today("jepa", "16x16 maps, 32-d latent, only the "
+                                                    "total variance fixed, temperature 0.3",
+                                                    **FINE_MOMENTS, latent_dim=32,
+                                                    output_norm="total", infonce_temperature=0.3),
+    "default_jepa_moments_d2_centroids": _today("jepa", "centroids head on 16x16 maps",
+                                                **{**FINE_MOMENTS, "head": "centroids"}),
+    # the isometry goal's other viewpoint shifts (whole arena, overlap 1)
+    "shift45_jepa_moments_d2": _today("jepa", "16x16 maps, cameras 45 degrees apart",
+                                      env={**FAST_WORLD, "viewpoint_shift": 45.0},
+                                      **FINE_MOMENTS),
+    "shift45_jepa_moments_d2_z8_whiten": {
+        **_white8("jepa", "cameras 45 degrees apart"),
+        "env": {**FAST_WORLD, "viewpoint_shift": 45.0}},
+    "shift45_jepa_moments_d2_z8_whiten_1600": {
+        **_white8("jepa", "cameras 45 degrees apart, 1,600 steps", steps=1600),
+        "env": {**FAST_WORLD, "viewpoint_shift": 45.0}},
+    "shift45_random_moments_d2": _today("random", "16x16 maps, untrained, cameras 45 degrees "
+                                        "apart", steps=0,
+                                        env={**FAST_WORLD, "viewpoint_shift": 45.0},
+                                        **FINE_MOMENTS),
+    "shift45_pca": _today("pca", "raw-pixel PCA, cameras 45 degrees apart", steps=40,
+                          env={**FAST_WORLD, "viewpoint_shift": 45.0}),
+    "shift0_jepa_moments_d2": _today("jepa", "16x16 maps, cameras 0 degrees apart",
+                                     env={**FAST_WORLD, "viewpoint_shift": 0.0},
+                                     **FINE_MOMENTS),
+    "shift0_jepa_moments_d2_z8_whiten": {
+        **_white8("jepa", "cameras 0 degrees apart"),
+        "env": {**FAST_WORLD, "viewpoint_shift": 0.0}},
+    "dark_jepa_moments_d2": _today("jepa", "16x16 maps, dark pusher", env=DARK_WORLD,
+                                   **FINE_MOMENTS),
+    "darkslide_supervised_moments_d2": _today("supervised", "ceiling, 16x16 maps, dark pusher, "
+                                              "slide rig", env=DARK_SLIDE_WORLD, **FINE_MOMENTS),
     "darkslide_jepa_moments_d2": _today("jepa", "16x16 maps, dark pusher, slide rig",
                                         env=DARK_SLIDE_WORLD, **FINE_MOMENTS),
     # negatives that differ only in what the actions moved: the same context's predictions

@@ -686,7 +686,8 @@ def whitened_principal(latents: np.ndarray, fit: np.ndarray, k: int) -> np.ndarr
 def principal_subspace(row: dict[str, Any], latents: dict[str, np.ndarray], k: int,
                        root: Path) -> dict[str, Any]:
     """Probe and map of a two-camera row's latents cut to their ``k`` whitened leading
-    principal directions (:func:`whitened_principal`), on the row's evaluation recording."""
+    principal directions (:func:`whitened_principal`), on the row's evaluation recording,
+    with the share of each camera's (fitting-row) latent variance those directions hold."""
     from socialview.agents import world_state
 
     env = row["world"]["env"]
@@ -696,7 +697,11 @@ def principal_subspace(row: dict[str, Any], latents: dict[str, np.ndarray], k: i
     test = latents["test"].astype(bool)
     cut = {cam: whitened_principal(latents[cam], ~test, k) for cam in ("cam0", "cam1")}
     probes = {cam: probe_summary(z, state, cam) for cam, z in cut.items()}
-    return {"variant": row["variant"], "seed": row["seed"], "k": k,
+    shares = []
+    for cam in cut:
+        values = np.linalg.eigvalsh(np.cov(latents[cam][~test].astype(np.float64).T))
+        shares.append(float(np.sort(values)[::-1][:k].sum() / values.sum()))
+    return {"variant": row["variant"], "seed": row["seed"], "k": k, "variance_share": shares,
             "pooled_r2": [probes[c]["pooled_r2"] for c in cut],
             "objects_r2": [probes[c]["objects_r2"] for c in cut],
             "pusher_r2": [probes[c]["pusher_r2"] for c in cut],

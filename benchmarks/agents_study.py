@@ -687,7 +687,8 @@ def principal_subspace(row: dict[str, Any], latents: dict[str, np.ndarray], k: i
                        root: Path) -> dict[str, Any]:
     """Probe and map of a two-camera row's latents cut to their ``k`` whitened leading
     principal directions (:func:`whitened_principal`), on the row's evaluation recording,
-    with the share of each camera's (fitting-row) latent variance those directions hold."""
+    with the share of each camera's (fitting-row) latent variance those directions hold
+    and the first ``2k`` eigenvalues of its covariance relative to the largest."""
     from socialview.agents import world_state
 
     env = row["world"]["env"]
@@ -697,11 +698,14 @@ def principal_subspace(row: dict[str, Any], latents: dict[str, np.ndarray], k: i
     test = latents["test"].astype(bool)
     cut = {cam: whitened_principal(latents[cam], ~test, k) for cam in ("cam0", "cam1")}
     probes = {cam: probe_summary(z, state, cam) for cam, z in cut.items()}
-    shares = []
+    shares, spectra = [], []
     for cam in cut:
-        values = np.linalg.eigvalsh(np.cov(latents[cam][~test].astype(np.float64).T))
-        shares.append(float(np.sort(values)[::-1][:k].sum() / values.sum()))
+        values = np.sort(np.linalg.eigvalsh(np.cov(latents[cam][~test].astype(np.float64).T)))
+        values = values[::-1]
+        shares.append(float(values[:k].sum() / values.sum()))
+        spectra.append([float(v) for v in values[:2 * k] / values[0]])
     return {"variant": row["variant"], "seed": row["seed"], "k": k, "variance_share": shares,
+            "spectrum": spectra,
             "pooled_r2": [probes[c]["pooled_r2"] for c in cut],
             "objects_r2": [probes[c]["objects_r2"] for c in cut],
             "pusher_r2": [probes[c]["pusher_r2"] for c in cut],

@@ -532,6 +532,8 @@ def _check_colour(name: str, value: object) -> tuple[float, float, float] | None
     if value is None:
         return None
     allowed = "None or three numbers in [0, 1] (r, g, b)"
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
     try:
         channels = [float(c) for c in value]  # type: ignore[union-attr]
     except (TypeError, ValueError):

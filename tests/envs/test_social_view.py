@@ -219,6 +219,8 @@ def test_close_frees_renderer_and_is_idempotent(env):
         ({"pusher_colour": (0.1, 0.2)}, r"pusher_colour must be None or three numbers"),
         ({"pusher_colour": (0.1, 0.2, 1.5)}, r"pusher_colour must be .*got \(0.1, 0.2, 1.5\)"),
         ({"pusher_colour": "black"}, r"pusher_colour must be None or three numbers"),
+        ({"pusher_colour": "111"}, r"pusher_colour must be .*got '111'"),
+        ({"pusher_colour": (0.1, float("nan"), 0.3)}, r"pusher_colour must be"),
     ],
 )
 def test_bad_kwargs_raise_clear_value_errors(kwargs, message):

@@ -101,6 +101,11 @@ DARK_SLIDE_WORLD = {**SLIDE_WORLD, "pusher_colour": [0.08, 0.08, 0.08]}
 #: The study's whole-arena world with that near-black pusher.
 DARK_WORLD = {**FAST_WORLD, "pusher_colour": DARK_SLIDE_WORLD["pusher_colour"]}
 
+#: The study's whole-arena world with the cameras 45 and 0 degrees apart (the isometry
+#: goal asks for any viewpoint shift up to 90).
+SHIFT45_WORLD = {**FAST_WORLD, "viewpoint_shift": 45.0}
+SHIFT0_WORLD = {**FAST_WORLD, "viewpoint_shift": 0.0}
+
 #: Today's world seen through 10-degree lenses from ~20 m (nearly orthographic views).
 LONG_LENS_WORLD = {**FAST_WORLD, "cameras": long_lens_cameras(10.0)}
 
@@ -117,15 +122,18 @@ def _today(agent: str, note: str, steps: int = 800, env: dict[str, Any] = FAST_W
 
 
 def _white8(agent: str, what: str = "", slide: bool = False, steps: int = 800,
-            batch_size: int | None = None, **config: Any) -> dict[str, Any]:
+            batch_size: int | None = None, env: dict[str, Any] | None = None,
+            **config: Any) -> dict[str, Any]:
     """A sixth-round variant on the 8-d whitened latent (:data:`WHITE8`) at the quick budget
     unless ``steps`` says otherwise; ``what`` names the one thing that differs (it goes
-    into the note), ``slide`` moves it to the slide rig, ``config`` overrides more."""
+    into the note), ``slide`` moves it to the slide rig, ``env`` to another world (the
+    note then says so through ``what``), ``config`` overrides more."""
     parts = ["ceiling"] if agent == "supervised" else []
     parts += ["16x16 maps, 8-d latent, whitened"] + ([what] if what else [])
     parts += ["slide rig"] if slide else []
-    spec = _today(agent, ", ".join(parts), steps=steps,
-                  env=SLIDE_WORLD if slide else FAST_WORLD, **WHITE8, **config)
+    if env is None:
+        env = SLIDE_WORLD if slide else FAST_WORLD
+    spec = _today(agent, ", ".join(parts), steps=steps, env=env, **WHITE8, **config)
     return {**spec, "batch_size": batch_size} if batch_size else spec
 
 
@@ -489,8 +497,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                         "context", slide=True, horizon=8,
                                                         history=2),
     # the pusher painted near-black: is a white pusher on the pale floor too faint a cue?
-    "darkslide_jepa_moments_d2_z8_whiten": {**_white8("jepa", "dark pusher", slide=True),
-                                            "env": DARK_SLIDE_WORLD},
+    "darkslide_jepa_moments_d2_z8_whiten": _white8("jepa", "dark pusher", slide=True,
+                                                   env=DARK_SLIDE_WORLD),
     # a spectrum left free (total variance fixed) keeps the geometry InfoNCE learns, which
     # at its optimum is an isometry of the world's coordinates: more steps, a wider kernel
     "default_jepa_moments_d2_total_1600": _today("jepa", "16x16 maps, only the total variance "
@@ -504,26 +512,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                 **{**FINE_MOMENTS, "head": "centroids"}),
     # the isometry goal's other viewpoint shifts (whole arena, overlap 1)
     "shift45_jepa_moments_d2": _today("jepa", "16x16 maps, cameras 45 degrees apart",
-                                      env={**FAST_WORLD, "viewpoint_shift": 45.0},
-                                      **FINE_MOMENTS),
-    "shift45_jepa_moments_d2_z8_whiten": {
-        **_white8("jepa", "cameras 45 degrees apart"),
-        "env": {**FAST_WORLD, "viewpoint_shift": 45.0}},
-    "shift45_jepa_moments_d2_z8_whiten_1600": {
-        **_white8("jepa", "cameras 45 degrees apart, 1,600 steps", steps=1600),
-        "env": {**FAST_WORLD, "viewpoint_shift": 45.0}},
+                                      env=SHIFT45_WORLD, **FINE_MOMENTS),
+    "shift45_jepa_moments_d2_z8_whiten": _white8("jepa", "cameras 45 degrees apart",
+                                                 env=SHIFT45_WORLD),
+    "shift45_jepa_moments_d2_z8_whiten_1600": _white8(
+        "jepa", "cameras 45 degrees apart, 1,600 steps", steps=1600, env=SHIFT45_WORLD),
     "shift45_random_moments_d2": _today("random", "16x16 maps, untrained, cameras 45 degrees "
-                                        "apart", steps=0,
-                                        env={**FAST_WORLD, "viewpoint_shift": 45.0},
-                                        **FINE_MOMENTS),
+                                        "apart", steps=0, env=SHIFT45_WORLD, **FINE_MOMENTS),
     "shift45_pca": _today("pca", "raw-pixel PCA, cameras 45 degrees apart", steps=40,
-                          env={**FAST_WORLD, "viewpoint_shift": 45.0}),
+                          env=SHIFT45_WORLD),
     "shift0_jepa_moments_d2": _today("jepa", "16x16 maps, cameras 0 degrees apart",
-                                     env={**FAST_WORLD, "viewpoint_shift": 0.0},
-                                     **FINE_MOMENTS),
-    "shift0_jepa_moments_d2_z8_whiten": {
-        **_white8("jepa", "cameras 0 degrees apart"),
-        "env": {**FAST_WORLD, "viewpoint_shift": 0.0}},
+                                     env=SHIFT0_WORLD, **FINE_MOMENTS),
+    "shift0_jepa_moments_d2_z8_whiten": _white8("jepa", "cameras 0 degrees apart",
+                                                env=SHIFT0_WORLD),
     "dark_jepa_moments_d2": _today("jepa", "16x16 maps, dark pusher", env=DARK_WORLD,
                                    **FINE_MOMENTS),
     "darkslide_supervised_moments_d2": _today("supervised", "ceiling, 16x16 maps, dark pusher, "

@@ -25,6 +25,7 @@ __all__ = [
     "ConvEncoder",
     "EncoderConfig",
     "PredictorMLP",
+    "SpectralCoreReadout",
     "TotalVarianceNorm",
     "build_module",
     "effective_rank",
@@ -33,6 +34,7 @@ __all__ = [
     "make_inverse_model",
     "make_output_norm",
     "make_projector",
+    "make_readout",
 ]
 
 
@@ -101,6 +103,24 @@ class EncoderConfig:
     unit variance; > 0 whitens the directions whose variance is well above the ridge and
     leaves the weaker ones small (a direction of variance ``v`` ends with ``v / (v +
     ridge)``), so a latent wider than the state can be whitened where the state lies."""
+    readout: str = "latent"
+    """What ``encode`` returns. "latent" (default): the normalised latent. "core": the
+    latent's whitened leading principal directions, when the spectrum of its running
+    covariance (tracked in training, which it leaves unchanged) has a clear gap, padded
+    with zeros to ``latent_dim``; the latent itself where it has none
+    (:class:`SpectralCoreReadout`). With whole-arena cameras the default ``jepa``'s
+    spectrum drops after its 8th direction (the x/y of four bodies) and those directions
+    are an orthogonal map apart between cameras at 0.92, its full latent at 0.85-0.88;
+    under half-arena views there is no gap (``docs/agents-study.md``, finding 11)."""
+    core_gap: float = 3.0
+    """readout="core": the smallest ratio of consecutive eigenvalues that counts as a gap
+    (after one of the first ``latent_dim // 2`` directions that holds at least 1% of the
+    first's variance); measured: 3.7-17
+    at the default's 8th with whole-arena views, 1.3-1.7 at most under half-arena ones."""
+    core_momentum: float = 0.01
+    """readout="core": weight of each training batch in the running mean and covariance
+    the core is read from (after a plain average over the first ``1 / core_momentum``
+    batches). Larger follows the encoder's last steps more closely."""
 
     def encoder_fields(self) -> EncoderConfig:
         """This config's encoder fields alone: an agent's config extends this class, and
@@ -148,6 +168,8 @@ class ConvEncoder(nn.Module):
                              f"'centroids', got {cfg.head!r}")
         self.out_norm = make_output_norm(cfg.output_norm, cfg.latent_dim,
                                          whiten_shrinkage=cfg.whiten_shrinkage)
+        self.readout = make_readout(cfg.readout, cfg.latent_dim, cfg.core_gap,
+                                    cfg.core_momentum)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -161,7 +183,7 @@ class ConvEncoder(nn.Module):
         """Latents ``(B, latent_dim)``; with ``return_features`` also the head's input
         (the ``2 * keypoints`` image coordinates for the "keypoints" head)."""
         feats = self.pool(self.convs(self.preprocess(frames)))
-        z = self.out_norm(self.head(feats))
+        z = self.readout(self.out_norm(self.head(feats)))
         return (z, feats) if return_features else z
 
 
@@ -243,6 +265,91 @@ class BatchWhitening(nn.Module):
         factor = torch.linalg.cholesky(cov + ridge * eye)
         # rows x with x L^T = centred, i.e. x = centred L^{-T}: covariance L^{-1} C L^{-T} = I
         return torch.linalg.solve_triangular(factor, centred.T, upper=False).T
+
+
+class SpectralCoreReadout(nn.Module):
+    """In training, pass ``(B, D)`` latents through unchanged and track their running mean
+    and covariance (a plain average over the first ``1 / momentum`` batches, then an
+    exponential one with ``momentum``); otherwise return their whitened core where the running
+    covariance's spectrum has a gap, and the latents unchanged where it has none.
+
+    The core: the ``k`` leading principal directions, where ``k`` (up to ``D // 2``) is
+    where the ratio of consecutive eigenvalues is largest, if that ratio is at least
+    ``min_ratio`` and the core's last direction has at least ``min_share`` of the first
+    one's variance; the output is those ``k`` whitened coordinates followed by ``D - k``
+    zeros, so its width stays ``D``. Two agents whose latents are the same state in
+    different coordinates plus weaker detail of their own agree on the core up to a
+    rotation; the detail, which no map between them can carry, is left out. Like
+    scikit-learn's ``PCA(whiten=True)`` with the number of components read off the
+    spectrum; the statistics come from the agent's own training batches, never labels.
+    """
+
+    def __init__(self, dim: int, min_ratio: float = 3.0, momentum: float = 0.01,
+                 min_share: float = 0.01) -> None:
+        super().__init__()
+        if not min_ratio > 1.0:
+            raise ValueError(f"core_gap must be > 1 (a ratio of eigenvalues), got {min_ratio!r}")
+        self.min_ratio, self.momentum, self.min_share = float(min_ratio), momentum, min_share
+        self.register_buffer("running_mean", torch.zeros(dim))
+        self.register_buffer("running_cov", torch.eye(dim))
+        self.register_buffer("num_batches_tracked", torch.zeros((), dtype=torch.long))
+
+    def core(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(mean, projection)`` of the current core (``projection`` is ``(D, k)``: the
+        leading eigenvectors over the roots of their eigenvalues), or None without a gap."""
+        dim = self.running_cov.shape[0]
+        values, vectors = torch.linalg.eigh(self.running_cov.double())
+        values, vectors = values.flip(0), vectors.flip(1)
+        top = min(dim // 2, dim - 1)
+        if top < 1:
+            return None
+        first = values[0].clamp_min(1e-30)
+        ratios = values[:top] / values[1:top + 1].clamp_min(1e-12 * first)
+        # a core ends on a direction of some weight: a gap after a negligible one (before
+        # the numerically zero directions of a latent wider than the features under it,
+        # or the traces training leaves in the running covariance) would whiten noise
+        ratios = torch.where(values[:top] >= self.min_share * first, ratios, 0.0)
+        k = int(torch.argmax(ratios)) + 1
+        if float(ratios[k - 1]) < self.min_ratio:
+            return None
+        projection = vectors[:, :k] / values[:k].sqrt()
+        return self.running_mean, projection.to(self.running_cov.dtype)
+
+    def rank(self) -> int | None:
+        """Width of the core ``encode`` returns now (None: no gap, the latent as it is)."""
+        found = self.core()
+        return None if found is None else found[1].shape[1]
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            if z.shape[0] > 1:
+                with torch.no_grad():
+                    mean = z.mean(0)
+                    centred = z - mean
+                    self.num_batches_tracked += 1
+                    weight = max(self.momentum, 1.0 / float(self.num_batches_tracked))
+                    self.running_mean.lerp_(mean, weight)
+                    self.running_cov.lerp_(centred.T @ centred / (z.shape[0] - 1), weight)
+            return z
+        found = self.core()
+        if found is None:
+            return z
+        mean, projection = found
+        out = z.new_zeros(z.shape)
+        out[:, :projection.shape[1]] = (z - mean) @ projection
+        return out
+
+
+def make_readout(kind: str, dim: int, core_gap: float = 3.0,
+                 core_momentum: float = 0.01) -> nn.Module:
+    """The readout named by ``EncoderConfig.readout``."""
+    if kind == "latent":
+        return nn.Identity()
+    if kind == "core":
+        if not 0.0 < core_momentum <= 1.0:
+            raise ValueError(f"core_momentum must be in (0, 1], got {core_momentum!r}")
+        return SpectralCoreReadout(dim, core_gap, momentum=core_momentum)
+    raise ValueError(f"readout must be 'latent' or 'core', got {kind!r}")
 
 
 def make_output_norm(kind: bool | str, dim: int, whiten_shrinkage: float = 0.0) -> nn.Module:

@@ -525,6 +525,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                      env=SHIFT0_WORLD, **FINE_MOMENTS),
     "shift0_jepa_moments_d2_z8_whiten": _white8("jepa", "cameras 0 degrees apart",
                                                 env=SHIFT0_WORLD),
+    # the default trained as it is, read out through its whitened spectral core (the
+    # leading directions before the spectrum's gap, where it has one; the latent where not)
+    "default_jepa_moments_d2_core": _today("jepa", "16x16 maps, spectral-core readout",
+                                           **FINE_MOMENTS, readout="core"),
+    "slide_jepa_moments_d2_core": _today("jepa", "16x16 maps, spectral-core readout, slide rig",
+                                         env=SLIDE_WORLD, **FINE_MOMENTS, readout="core"),
+    "default_jepa_moments_d2_core_m01": _today("jepa", "16x16 maps, spectral-core readout, "
+                                               "statistics of the last ~10 batches",
+                                               **FINE_MOMENTS, readout="core",
+                                               core_momentum=0.1),
+    "shift45_jepa_moments_d2_core": _today("jepa", "16x16 maps, spectral-core readout, cameras "
+                                           "45 degrees apart", env=SHIFT45_WORLD,
+                                           **FINE_MOMENTS, readout="core"),
     "dark_jepa_moments_d2": _today("jepa", "16x16 maps, dark pusher", env=DARK_WORLD,
                                    **FINE_MOMENTS),
     "darkslide_supervised_moments_d2": _today("supervised", "ceiling, 16x16 maps, dark pusher, "

@@ -1,0 +1,106 @@
+"""``readout="core"``: the latent's whitened spectral core at encode time, training untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from socialview.agents import make_agent, open_camera_stream
+from socialview.agents.nets import SpectralCoreReadout, make_readout
+
+
+def _signal_and_codes(rows: int, strong: int, dim: int,
+                      seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A ``strong``-d signal of unequal scales, and it plus weak noise rotated into ``dim``
+    units."""
+    gen = torch.Generator().manual_seed(seed)
+    signal = torch.randn(rows, strong, generator=gen) * torch.linspace(3.0, 1.5, strong)
+    noise = 0.05 * torch.randn(rows, dim - strong, generator=gen)
+    rotation = torch.linalg.qr(torch.randn(dim, dim, generator=gen))[0]
+    return signal, torch.cat([signal, noise], dim=1) @ rotation
+
+
+def _codes(rows: int, strong: int, dim: int, seed: int = 0) -> torch.Tensor:
+    return _signal_and_codes(rows, strong, dim, seed)[1]
+
+
+def _track(readout: SpectralCoreReadout, codes: torch.Tensor, batch: int = 64) -> None:
+    readout.train()
+    for start in range(0, len(codes), batch):
+        assert torch.equal(readout(codes[start:start + batch]), codes[start:start + batch])
+
+
+def test_training_passes_latents_through_and_encoding_returns_the_whitened_core():
+    signal, codes = _signal_and_codes(4000, 3, 12)
+    readout = SpectralCoreReadout(12)
+    _track(readout, codes)
+    assert readout.rank() == 3
+    readout.eval()
+    out = readout(codes)
+    assert out.shape == codes.shape
+    np.testing.assert_allclose(np.cov(out[:, :3].numpy().T), np.eye(3), atol=0.05)
+    assert torch.count_nonzero(out[:, 3:]) == 0
+    # the core is the signal, whitened: a linear read of the signal explains it
+    signal = torch.cat([signal, torch.ones(len(signal), 1)], dim=1)
+    weights = torch.linalg.lstsq(signal, out[:, :3]).solution
+    residual = out[:, :3] - signal @ weights
+    assert float(residual.var() / out[:, :3].var()) < 0.01
+
+
+def test_without_a_gap_or_statistics_the_latent_comes_back_unchanged():
+    flat = torch.randn(3000, 10, generator=torch.Generator().manual_seed(1))
+    readout = SpectralCoreReadout(10)
+    readout.eval()
+    assert readout.rank() is None and torch.equal(readout(flat), flat)  # never trained
+    _track(readout, flat)
+    readout.eval()
+    assert readout.rank() is None and torch.equal(readout(flat), flat)  # isotropic: no gap
+
+
+def test_a_rank_deficient_latent_is_not_mistaken_for_a_gap():
+    """Zero eigenvalues (a latent wider than the features under it) are skipped."""
+    codes = _codes(4000, 3, 8) @ torch.randn(8, 16, generator=torch.Generator().manual_seed(2))
+    readout = SpectralCoreReadout(16)
+    _track(readout, codes)
+    assert readout.rank() == 3
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"readout": "pca"}, r"readout must be 'latent' or 'core', got 'pca'"),
+    ({"readout": "core", "core_gap": 1.0}, r"core_gap must be > 1 .*got 1.0"),
+    ({"readout": "core", "core_momentum": 0.0}, r"core_momentum must be in \(0, 1\], got 0.0"),
+])
+def test_bad_readout_settings_name_the_parameter(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_agent("jepa", **kwargs)
+
+
+def test_make_readout_defaults_to_the_latent_itself():
+    assert isinstance(make_readout("latent", 8), torch.nn.Identity)
+
+
+def test_a_core_readout_agent_trains_as_the_plain_one_and_encodes_to_its_width(
+        synthetic_dataset):
+    stream = open_camera_stream(synthetic_dataset, "cam0")
+    plain = make_agent("jepa", seed=0, latent_dim=8, width=8)
+    core = make_agent("jepa", seed=0, latent_dim=8, width=8, readout="core")
+    for step in range(3):
+        batch = stream.sample(16, torch.Generator().manual_seed(step), plain.horizon)
+        assert plain.train_step(batch)["loss"] == pytest.approx(core.train_step(batch)["loss"])
+    frames = stream.sample(8, torch.Generator().manual_seed(9), plain.horizon).obs
+    assert core.encode(frames).shape == plain.encode(frames).shape == (8, 8)
+    assert int(core.encoder.readout.num_batches_tracked) == 3
+
+
+def test_a_smooth_spectrum_ending_in_weak_directions_has_no_core():
+    """As under half-arena views: eigenvalues decay smoothly to below 1% of the first and
+    then to zero. The drop after the last weak direction is not a core; whitening up to
+    there would lift directions of 0.3% of the variance to unit variance."""
+    gen = torch.Generator().manual_seed(3)
+    scales = torch.cat([0.75 ** torch.arange(20.0), torch.zeros(12)])  # 1 ... 0.004, then 0
+    codes = (torch.randn(6000, 32, generator=gen) * scales) @ torch.linalg.qr(
+        torch.randn(32, 32, generator=gen))[0]
+    readout = SpectralCoreReadout(32)
+    _track(readout, codes)
+    assert readout.rank() is None

@@ -688,42 +688,60 @@ def whitened_principal(latents: np.ndarray, fit: np.ndarray, k: int) -> np.ndarr
     An analysis of a trained latent, not a readout any agent uses: it asks whether the
     latent's strongest ``k`` directions alone are an orthogonal map apart between cameras.
     """
+    return _whiten_axes(latents, _principal_axes(latents, fit), k)
+
+
+def _principal_axes(latents: np.ndarray, fit: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, eigenvalues (largest first) and eigenvectors of the ``fit`` rows' covariance."""
+    x = latents[fit].astype(np.float64)
+    mean = x.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov((x - mean).T))
+    return mean, values[::-1], vectors[:, ::-1]
+
+
+def _whiten_axes(latents: np.ndarray, axes: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 k: int) -> np.ndarray:
     if not 1 <= k <= latents.shape[1]:
         raise ValueError(f"k must be in [1, {latents.shape[1]}] (the latent's width), got {k}")
-    x = latents.astype(np.float64)
-    mean = x[fit].mean(axis=0)
-    values, vectors = np.linalg.eigh(np.cov((x[fit] - mean).T))
-    top = np.argsort(values)[::-1][:k]
-    return (x - mean) @ vectors[:, top] / np.sqrt(np.maximum(values[top], 1e-12))
+    mean, values, vectors = axes
+    return ((latents.astype(np.float64) - mean) @ vectors[:, :k]
+            / np.sqrt(np.maximum(values[:k], 1e-12)))
 
 
-def principal_subspace(row: dict[str, Any], latents: dict[str, np.ndarray], k: int,
-                       root: Path) -> dict[str, Any]:
-    """Probe and map of a two-camera row's latents cut to their ``k`` whitened leading
-    principal directions (:func:`whitened_principal`), on the row's evaluation recording,
-    with the share of each camera's (fitting-row) latent variance those directions hold
-    and the first ``2k`` eigenvalues of its covariance relative to the largest."""
+def principal_subspace(row: dict[str, Any], latents: dict[str, np.ndarray],
+                       ks: Sequence[int], root: Path) -> list[dict[str, Any]]:
+    """For each ``k`` in ``ks``: probe and map of a two-camera row's latents cut to their
+    ``k`` whitened leading principal directions (:func:`whitened_principal`), on the row's
+    evaluation recording, with the share of each camera's (fitting-row) latent variance
+    those directions hold and the first ``2k`` eigenvalues of its covariance relative to
+    the largest. The recording is read, and each camera's covariance decomposed, once."""
     from socialview.agents import world_state
 
-    env = row["world"]["env"]
-    evaluation = _dataset(root / "data", env, 1000 * row["seed"] + 2, WORLD["eval_steps"],
-                          WORLD["episode_steps"])
-    state = world_state(evaluation)
+    state = world_state(_evaluation_dataset(root, row["world"]["env"], row["seed"]))
     test = latents["test"].astype(bool)
-    cut = {cam: whitened_principal(latents[cam], ~test, k) for cam in ("cam0", "cam1")}
-    probes = {cam: probe_summary(z, state, cam) for cam, z in cut.items()}
-    shares, spectra = [], []
-    for cam in cut:
-        values = np.sort(np.linalg.eigvalsh(np.cov(latents[cam][~test].astype(np.float64).T)))
-        values = values[::-1]
-        shares.append(float(values[:k].sum() / values.sum()))
-        spectra.append([float(v) for v in values[:2 * k] / values[0]])
-    return {"variant": row["variant"], "seed": row["seed"], "k": k, "variance_share": shares,
-            "spectrum": spectra,
-            "pooled_r2": [probes[c]["pooled_r2"] for c in cut],
-            "objects_r2": [probes[c]["objects_r2"] for c in cut],
-            "pusher_r2": [probes[c]["pusher_r2"] for c in cut],
-            "map_r2": _map_r2(cut["cam0"], cut["cam1"], test)}
+    cameras = ("cam0", "cam1")
+    axes = {cam: _principal_axes(latents[cam], ~test) for cam in cameras}
+    out = []
+    for k in ks:
+        cut = {cam: _whiten_axes(latents[cam], axes[cam], k) for cam in cameras}
+        probes = {cam: probe_summary(z, state, cam) for cam, z in cut.items()}
+        values = [axes[cam][1] for cam in cameras]
+        out.append({
+            "variant": row["variant"], "seed": row["seed"], "k": k,
+            "variance_share": [float(v[:k].sum() / v.sum()) for v in values],
+            "spectrum": [[float(x) for x in v[:2 * k] / v[0]] for v in values],
+            "pooled_r2": [probes[c]["pooled_r2"] for c in cameras],
+            "objects_r2": [probes[c]["objects_r2"] for c in cameras],
+            "pusher_r2": [probes[c]["pusher_r2"] for c in cameras],
+            "map_r2": _map_r2(cut["cam0"], cut["cam1"], test)})
+    return out
+
+
+def _evaluation_dataset(root: Path, env: dict[str, Any], seed: int) -> Path:
+    """The study's separately seeded evaluation recording for ``env`` and ``seed``."""
+    return _dataset(root / "data", env, 1000 * seed + 2, WORLD["eval_steps"],
+                    WORLD["episode_steps"])
 
 
 def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
@@ -744,8 +762,7 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
     env = {**WORLD["env"], **spec.get("env", {})}
     data = root / "data"
     train = _dataset(data, env, 1000 * seed + 1, WORLD["train_steps"], WORLD["episode_steps"])
-    evaluation = _dataset(data, env, 1000 * seed + 2, WORLD["eval_steps"],
-                          WORLD["episode_steps"])
+    evaluation = _evaluation_dataset(root, env, seed)
     state = world_state(evaluation)
     latents, probes, seconds, last = {}, {}, {}, {}
     for camera in cameras:
@@ -839,8 +856,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 row = json.loads(path.read_text())
                 with np.load(path.with_suffix(".npz")) as saved:
                     latents = dict(saved)
-                for k in args.principal:
-                    cut = principal_subspace(row, latents, k, root)
+                for cut in principal_subspace(row, latents, args.principal, root):
                     print(json.dumps(cut), flush=True)
         return 0
     for name in args.variant:

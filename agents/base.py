@@ -17,6 +17,11 @@ trainer looks for a few *optional* attributes and uses them when present:
     When True, batches carry the world state at frame ``t`` (``Batch.state``).
 ``config``
     A dataclass (or dict) of the agent's constructor arguments, saved in the run folder.
+``calibrate(frames)`` and ``needs_calibration`` (bool)
+    When ``needs_calibration`` is True, called after a call's last step with up to
+    ``CALIBRATION_FRAMES`` training frames spread evenly over the stream, for statistics
+    that should describe the final networks (e.g. ``readout="core"``), before the
+    checkpoint is written.
 """
 
 from __future__ import annotations

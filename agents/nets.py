@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import torch
@@ -178,11 +178,34 @@ class ConvEncoder(nn.Module):
             x = F.interpolate(x, size=(self.input_size, self.input_size), mode="area")
         return x
 
+    def _features(self, frames: torch.Tensor) -> torch.Tensor:
+        """The head's input for uint8 frames."""
+        return self.pool(self.convs(self.preprocess(frames)))
+
+    @property
+    def calibrates(self) -> bool:
+        """Whether the readout keeps statistics that :meth:`calibrate_readout` refreshes."""
+        return hasattr(self.readout, "calibrate")
+
+    @torch.no_grad()
+    def calibrate_readout(self, chunks: Iterable[torch.Tensor]) -> None:
+        """Give the readout the statistics of this encoder's eval-mode latents on the
+        uint8 frame ``chunks`` (each ``(B, H, W, 3)``); nothing to do without one."""
+        if not self.calibrates:
+            return
+        mode = self.training
+        self.eval()
+        try:
+            latents = [self.out_norm(self.head(self._features(x))) for x in chunks]
+        finally:
+            self.train(mode)
+        self.readout.calibrate(torch.cat(latents))
+
     def forward(self, frames: torch.Tensor, return_features: bool = False
                 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Latents ``(B, latent_dim)``; with ``return_features`` also the head's input
         (the ``2 * keypoints`` image coordinates for the "keypoints" head)."""
-        feats = self.pool(self.convs(self.preprocess(frames)))
+        feats = self._features(frames)
         z = self.readout(self.out_norm(self.head(feats)))
         return (z, feats) if return_features else z
 
@@ -294,6 +317,12 @@ class SpectralCoreReadout(nn.Module):
         self.register_buffer("running_cov", torch.eye(dim))
         self.register_buffer("num_batches_tracked", torch.zeros((), dtype=torch.long))
 
+    def reset_running_stats(self) -> None:
+        """No statistics yet: mean 0, covariance the identity (no gap), no batch seen."""
+        self.running_mean.zero_()
+        self.running_cov.copy_(torch.eye(self.running_cov.shape[0]))
+        self.num_batches_tracked.zero_()
+
     def core(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """``(mean, projection)`` of the current core (``projection`` is ``(D, k)``: the
         leading eigenvectors over the roots of their eigenvalues), or None without a gap."""
@@ -314,6 +343,26 @@ class SpectralCoreReadout(nn.Module):
             return None
         projection = vectors[:, :k] / values[:k].sqrt()
         return self.running_mean, projection.to(self.running_cov.dtype)
+
+    @torch.no_grad()
+    def calibrate(self, latents: torch.Tensor) -> None:
+        """Replace the running statistics by the mean and covariance of ``latents``
+        ``(N, D)`` (N > D): the statistics of the encoder as it is now.
+
+        Running statistics average batches from the encoder's last ``1 / momentum``
+        steps, while it still moves; one pass of the final encoder over training frames
+        (as BatchNorm recalibration does) removes that lag. The trainer calls it through
+        :meth:`~socialview.agents.torch_agent.TorchAgent.calibrate` after its last step.
+        """
+        rows, dim = latents.shape
+        if dim != self.running_cov.shape[0] or rows <= dim:
+            raise ValueError(f"calibrate needs (N, {self.running_cov.shape[0]}) latents with "
+                             f"N > {self.running_cov.shape[0]}, got {tuple(latents.shape)}")
+        z = latents.double()
+        mean = z.mean(0)
+        centred = z - mean
+        self.running_mean.copy_(mean.to(self.running_mean.dtype))
+        self.running_cov.copy_((centred.T @ centred / (rows - 1)).to(self.running_cov.dtype))
 
     def rank(self) -> int | None:
         """Width of the core ``encode`` returns now (None: no gap, the latent as it is)."""
@@ -516,7 +565,8 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
                     nn.init.ones_(sub.weight)
                 if sub.bias is not None:
                     nn.init.zeros_(sub.bias)
-            elif isinstance(sub, (nn.BatchNorm1d, TotalVarianceNorm, BatchWhitening)) and not \
+            elif isinstance(sub, (nn.BatchNorm1d, TotalVarianceNorm, BatchWhitening,
+                                  SpectralCoreReadout)) and not \
                     getattr(sub, "affine", False):
                 sub.reset_running_stats()
             elif isinstance(sub, SpatialSoftmax):

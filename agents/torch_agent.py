@@ -84,6 +84,32 @@ class TorchAgent:
             for name, m in self.modules().items():
                 m.train(training[name])
 
+    def _calibrated_encoders(self) -> list[nn.Module]:
+        """Submodules whose readout keeps statistics to refresh (``calibrates``)."""
+        return [m for module in self.modules().values() for m in module.modules()
+                if getattr(m, "calibrates", False)]
+
+    @property
+    def needs_calibration(self) -> bool:
+        """Whether :meth:`calibrate` changes anything (an encoder with ``readout="core"``)."""
+        return bool(self._calibrated_encoders())
+
+    @torch.no_grad()
+    def calibrate(self, frames: np.ndarray | torch.Tensor, chunk: int = 256) -> None:
+        """Refresh the statistics of every readout that keeps them from uint8 ``frames``
+        ``(N, H, W, 3)`` (a memory map is read ``chunk`` rows at a time), with the
+        networks as they are now; the trainer calls this after its last step. Weights,
+        optimizer and generator are untouched, so training resumes exactly as before."""
+        encoders = self._calibrated_encoders()
+        if not encoders:
+            return
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk!r}")
+        chunks = [as_uint8_tensor(frames[i:i + chunk], self.device)
+                  for i in range(0, len(frames), chunk)]
+        for encoder in encoders:
+            encoder.calibrate_readout(chunks)
+
     def to(self, device: torch.device | str) -> TorchAgent:
         """Move networks (and optimizer state) to ``device``; returns ``self``."""
         self.device = torch.device(device)

@@ -121,6 +121,12 @@ def _today(agent: str, note: str, steps: int = 800, env: dict[str, Any] = FAST_W
     return {"agent": agent, "config": config, "steps": steps, "env": env, "note": note}
 
 
+def _running(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` trained without the trainer's calibration pass (``calibrate=False``): the
+    statistics a readout keeps are the running ones training left."""
+    return {**spec, "calibrate": False}
+
+
 def _white8(agent: str, what: str = "", slide: bool = False, steps: int = 800,
             batch_size: int | None = None, env: dict[str, Any] | None = None,
             **config: Any) -> dict[str, Any]:
@@ -527,17 +533,34 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                 env=SHIFT0_WORLD),
     # the default trained as it is, read out through its whitened spectral core (the
     # leading directions before the spectrum's gap, where it has one; the latent where not)
-    "default_jepa_moments_d2_core": _today("jepa", "16x16 maps, spectral-core readout",
-                                           **FINE_MOMENTS, readout="core"),
-    "slide_jepa_moments_d2_core": _today("jepa", "16x16 maps, spectral-core readout, slide rig",
-                                         env=SLIDE_WORLD, **FINE_MOMENTS, readout="core"),
-    "default_jepa_moments_d2_core_m01": _today("jepa", "16x16 maps, spectral-core readout, "
-                                               "statistics of the last ~10 batches",
-                                               **FINE_MOMENTS, readout="core",
-                                               core_momentum=0.1),
-    "shift45_jepa_moments_d2_core": _today("jepa", "16x16 maps, spectral-core readout, cameras "
-                                           "45 degrees apart", env=SHIFT45_WORLD,
-                                           **FINE_MOMENTS, readout="core"),
+    # (round eight read the core from the running statistics training leaves: no calibration)
+    "default_jepa_moments_d2_core": _running(_today("jepa", "16x16 maps, spectral-core readout",
+                                                    **FINE_MOMENTS, readout="core")),
+    "slide_jepa_moments_d2_core": _running(_today("jepa", "16x16 maps, spectral-core readout, "
+                                                  "slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
+                                                  readout="core")),
+    "default_jepa_moments_d2_core_m01": _running(_today("jepa", "16x16 maps, spectral-core "
+                                                        "readout, statistics of the last ~10 "
+                                                        "batches", **FINE_MOMENTS,
+                                                        readout="core", core_momentum=0.1)),
+    "shift45_jepa_moments_d2_core": _running(_today("jepa", "16x16 maps, spectral-core readout, "
+                                                    "cameras 45 degrees apart",
+                                                    env=SHIFT45_WORLD, **FINE_MOMENTS,
+                                                    readout="core")),
+    # round nine: the core read from the final encoder's statistics (the trainer's
+    # calibration pass over 4,096 training frames after the last step)
+    "default_jepa_moments_d2_core_cal": _today("jepa", "16x16 maps, spectral-core readout, "
+                                               "calibrated", **FINE_MOMENTS, readout="core"),
+    "shift45_jepa_moments_d2_core_cal": _today("jepa", "16x16 maps, spectral-core readout, "
+                                               "calibrated, cameras 45 degrees apart",
+                                               env=SHIFT45_WORLD, **FINE_MOMENTS,
+                                               readout="core"),
+    "shift0_jepa_moments_d2_core_cal": _today("jepa", "16x16 maps, spectral-core readout, "
+                                              "calibrated, cameras 0 degrees apart",
+                                              env=SHIFT0_WORLD, **FINE_MOMENTS, readout="core"),
+    "slide_jepa_moments_d2_core_cal": _today("jepa", "16x16 maps, spectral-core readout, "
+                                             "calibrated, slide rig", env=SLIDE_WORLD,
+                                             **FINE_MOMENTS, readout="core"),
     "dark_jepa_moments_d2": _today("jepa", "16x16 maps, dark pusher", env=DARK_WORLD,
                                    **FINE_MOMENTS),
     "darkslide_supervised_moments_d2": _today("supervised", "ceiling, 16x16 maps, dark pusher, "
@@ -764,16 +787,20 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
     train = _dataset(data, env, 1000 * seed + 1, WORLD["train_steps"], WORLD["episode_steps"])
     evaluation = _evaluation_dataset(root, env, seed)
     state = world_state(evaluation)
-    latents, probes, seconds, last = {}, {}, {}, {}
+    latents, probes, seconds, last, cores = {}, {}, {}, {}, {}
     for camera in cameras:
         agent = make_agent(spec["agent"], seed=derived_seed(seed, name, camera),
                            **spec.get("config", {}))
         start = time.perf_counter()
         result = train_agent(agent, train, camera, steps=spec["steps"], progress=False,
                              device="cpu", seed=derived_seed(seed, name, camera, "batches"),
-                             batch_size=spec.get("batch_size", 64))
+                             batch_size=spec.get("batch_size", 64),
+                             calibrate=spec.get("calibrate", True))
         seconds[camera] = time.perf_counter() - start
         last[camera] = result.to_json().get("final_metrics")
+        readout = getattr(getattr(agent, "encoder", None), "readout", None)
+        if hasattr(readout, "rank"):
+            cores[camera] = readout.rank()
         latents[camera] = embed(agent, evaluation, camera)
         probes[camera] = probe_summary(latents[camera], state, camera)
     test = episode_split(state.episode, 0.25)
@@ -785,6 +812,7 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
         "probe": probes, "map_r2": mapped,
         "seconds_per_agent": float(np.mean(list(seconds.values()))),
         "last_metrics": last,
+        **({"core_rank": cores} if cores else {}),
         "command": f"python -m socialview.benchmarks.agents_study --variant {name} "
                    f"--seed {seed}",
     }

@@ -104,3 +104,85 @@ def test_a_smooth_spectrum_ending_in_weak_directions_has_no_core():
     readout = SpectralCoreReadout(32)
     _track(readout, codes)
     assert readout.rank() is None
+
+
+def test_calibrate_sets_the_statistics_of_the_latents_given():
+    codes = _codes(3000, 3, 12, seed=4)
+    readout = SpectralCoreReadout(12)
+    _track(readout, _codes(3000, 5, 12, seed=5))  # statistics of another code
+    assert readout.rank() == 5
+    readout.calibrate(codes)
+    assert readout.rank() == 3
+    np.testing.assert_allclose(readout.running_mean.numpy(), codes.mean(0).numpy(), atol=1e-5)
+    np.testing.assert_allclose(readout.running_cov.numpy(), np.cov(codes.numpy().T), atol=1e-4)
+    with pytest.raises(ValueError, match=r"calibrate needs \(N, 12\) latents with N > 12"):
+        readout.calibrate(codes[:12])
+
+
+def test_the_trainer_calibrates_a_core_readout_on_the_final_encoder(synthetic_dataset):
+    """After training, the readout's statistics are those of the final encoder's eval-mode
+    latents on the calibration frames; the weights are those of an uncalibrated run."""
+    from socialview.agents import train_agent
+    from socialview.agents.trainer import calibration_frames
+
+    settings = dict(seed=0, latent_dim=8, width=8, output_norm="total")
+    core = make_agent("jepa", readout="core", **settings)
+    plain = make_agent("jepa", **settings)
+    assert core.needs_calibration and not plain.needs_calibration
+    for agent in (core, plain):
+        train_agent(agent, synthetic_dataset, "cam0", steps=4, batch_size=16, progress=False,
+                    device="cpu")
+    for name, weight in plain.encoder.state_dict().items():
+        torch.testing.assert_close(core.encoder.state_dict()[name], weight)
+    frames = calibration_frames(open_camera_stream(synthetic_dataset, "cam0"))
+    latents = plain.encode(frames).double()  # the same encoder, its latent as it is
+    readout = core.encoder.readout
+    np.testing.assert_allclose(readout.running_mean.numpy(), latents.mean(0).numpy(),
+                               atol=1e-5)
+    np.testing.assert_allclose(readout.running_cov.numpy(), np.cov(latents.numpy().T),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_calibration_frames_spread_over_the_stream_without_repeats(synthetic_dataset):
+    from socialview.agents.trainer import calibration_frames
+
+    stream = open_camera_stream(synthetic_dataset, "cam0")
+    assert np.array_equal(calibration_frames(stream, count=len(stream) + 5), stream.frames)
+    assert len(stream) == 120
+    assert np.array_equal(calibration_frames(stream, count=3), stream.frames[[0, 60, 119]])
+    with pytest.raises(ValueError, match=r"count must be >= 1, got 0"):
+        calibration_frames(stream, count=0)
+
+
+def test_a_resumed_core_run_ends_calibrated_as_an_unbroken_one(synthetic_dataset, tmp_path):
+    from socialview.agents import train_agent
+
+    settings = dict(seed=1, latent_dim=8, width=8, output_norm="total", readout="core")
+    train = dict(batch_size=16, progress=False, device="cpu")
+    unbroken = make_agent("jepa", **settings)
+    train_agent(unbroken, synthetic_dataset, "cam0", steps=4, out_dir=tmp_path / "a", **train)
+    resumed = make_agent("jepa", **settings)
+    train_agent(resumed, synthetic_dataset, "cam0", steps=2, out_dir=tmp_path / "b", **train)
+    resumed = make_agent("jepa", **settings)
+    train_agent(resumed, synthetic_dataset, "cam0", steps=4, out_dir=tmp_path / "b", **train)
+    for name, value in unbroken.encoder.state_dict().items():
+        torch.testing.assert_close(resumed.encoder.state_dict()[name], value)
+
+
+def test_an_untrained_core_agent_is_calibrated_too(synthetic_dataset):
+    """steps=0 (the emergence curve's first checkpoint) reads the untrained encoder's own
+    statistics, as a trained call reads the trained one's; calibrate=False keeps none."""
+    from socialview.agents import train_agent
+
+    for calibrate in (True, False):
+        agent = make_agent("jepa", seed=2, latent_dim=8, width=8, readout="core")
+        train_agent(agent, synthetic_dataset, "cam0", steps=0, progress=False, device="cpu",
+                    calibrate=calibrate)
+        cov = agent.encoder.readout.running_cov
+        assert torch.equal(cov, torch.eye(8)) is not calibrate
+
+
+def test_a_new_agent_starts_without_statistics():
+    readout = make_agent("jepa", seed=0, latent_dim=8, width=8, readout="core").encoder.readout
+    assert torch.equal(readout.running_cov, torch.eye(8))
+    assert int(readout.num_batches_tracked) == 0 and readout.rank() is None

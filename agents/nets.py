@@ -103,15 +103,18 @@ class EncoderConfig:
     unit variance; > 0 whitens the directions whose variance is well above the ridge and
     leaves the weaker ones small (a direction of variance ``v`` ends with ``v / (v +
     ridge)``), so a latent wider than the state can be whitened where the state lies."""
-    readout: str = "latent"
-    """What ``encode`` returns. "latent" (default): the normalised latent. "core": the
-    latent's whitened leading principal directions, when the spectrum of its running
-    covariance (tracked in training, which it leaves unchanged) has a clear gap, padded
-    with zeros to ``latent_dim``; the latent itself where it has none
-    (:class:`SpectralCoreReadout`). With whole-arena cameras the default ``jepa``'s
-    spectrum drops after its 8th direction (the x/y of four bodies) and those directions
-    are an orthogonal map apart between cameras at 0.92, its full latent at 0.85-0.88;
-    under half-arena views there is no gap (``docs/agents-study.md``, finding 11)."""
+    readout: str = "core"
+    """What ``encode`` returns. "core" (default): the latent's whitened leading principal
+    directions, when the spectrum of its covariance has a clear gap, padded with zeros to
+    ``latent_dim``; the latent itself where it has none (:class:`SpectralCoreReadout`).
+    Training is untouched; the covariance is tracked over training batches and, after a
+    trainer call's last step, recomputed from the final encoder on training frames
+    (``train_agent(calibrate=True)``). "latent": the normalised latent, always. With
+    whole-arena cameras the default ``jepa``'s spectrum drops after its 8th direction
+    (the x/y of four bodies): its core is an orthogonal map apart between cameras at
+    0.913-0.922 (5 seeds, 90 degrees), its full latent at 0.85-0.88; under half-arena
+    views there is no gap and the latent comes back as it is (``docs/agents-study.md``,
+    findings 11-13)."""
     core_gap: float = 3.0
     """readout="core": the smallest ratio of consecutive eigenvalues that counts as a gap
     (after one of the first ``latent_dim // 2`` directions that holds at least 1% of the

@@ -19,7 +19,7 @@ from torch import nn
 
 from socialview.agents.base import Batch, as_uint8_tensor
 
-__all__ = ["AgentStateError", "TorchAgent"]
+__all__ = ["AgentStateError", "TorchAgent", "core_width"]
 
 
 class AgentStateError(ValueError):
@@ -174,3 +174,12 @@ class TorchAgent:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config})"
+
+
+def core_width(agent: object) -> int | None:
+    """Width of the whitened core ``agent.encode`` returns now (``readout="core"`` with a
+    gap in its spectrum), or None where it returns its full latent (no core readout, or
+    no gap). Reported beside results so a reader knows which latent was compared."""
+    readout = getattr(getattr(agent, "encoder", None), "readout", None)
+    rank = getattr(readout, "rank", None)
+    return rank() if callable(rank) else None

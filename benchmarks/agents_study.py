@@ -14,6 +14,10 @@ measures:
   makes an orthogonal map between the cameras possible;
 * the held-out orthogonal- and linear-map R² between the two agents' latents.
 
+Encoder agents keep ``readout="latent"`` (the full latent) unless a variant names a
+readout: every row before round nine was measured so, and the same command must make
+the same row after the default became ``readout="core"``.
+
 Rows are written as JSON (atomically) to ``--out``, one file per variant and
 seed, and reused when present, so a killed study resumes. ``docs/agents-study.md``
 tabulates them; every row there names the command that made it::
@@ -767,6 +771,15 @@ def _evaluation_dataset(root: Path, env: dict[str, Any], seed: int) -> Path:
                     WORLD["episode_steps"])
 
 
+def _study_config(spec: dict[str, Any]) -> dict[str, Any]:
+    """A variant's agent config: encoder agents read the full latent unless it names a
+    readout (the study's rows predate ``readout="core"`` as the default)."""
+    config = dict(spec.get("config", {}))
+    if spec["agent"] in ENCODER_AGENTS:
+        config.setdefault("readout", "latent")
+    return config
+
+
 def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
                 threads: int = 2, cameras: Sequence[str] = ("cam0", "cam1"),
                 latents_to: Path | None = None) -> dict[str, Any]:
@@ -778,6 +791,7 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
     import torch
 
     from socialview.agents import embed, make_agent, train_agent, world_state
+    from socialview.agents.torch_agent import core_width
     from socialview.alignment import episode_split
     from socialview.benchmarks.sweep_cell import derived_seed
 
@@ -790,7 +804,7 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
     latents, probes, seconds, last, cores = {}, {}, {}, {}, {}
     for camera in cameras:
         agent = make_agent(spec["agent"], seed=derived_seed(seed, name, camera),
-                           **spec.get("config", {}))
+                           **_study_config(spec))
         start = time.perf_counter()
         result = train_agent(agent, train, camera, steps=spec["steps"], progress=False,
                              device="cpu", seed=derived_seed(seed, name, camera, "batches"),
@@ -798,9 +812,8 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
                              calibrate=spec.get("calibrate", True))
         seconds[camera] = time.perf_counter() - start
         last[camera] = result.to_json().get("final_metrics")
-        readout = getattr(getattr(agent, "encoder", None), "readout", None)
-        if hasattr(readout, "rank"):
-            cores[camera] = readout.rank()
+        if getattr(agent, "needs_calibration", False):
+            cores[camera] = core_width(agent)
         latents[camera] = embed(agent, evaluation, camera)
         probes[camera] = probe_summary(latents[camera], state, camera)
     test = episode_split(state.episode, 0.25)

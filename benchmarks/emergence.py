@@ -58,7 +58,8 @@ __all__ = ["OVERRIDE_FLAGS", "RESULT_VERSION", "main", "measure_checkpoint", "ru
 #: 3: every state probe carries ``state_share`` (how much of the latent is the state).
 #: 4: the default encoder reads its maps out by their first moments (``head="moments"``).
 #: 5: ... of 16x16 maps (``depth=2``; was 8x8).
-RESULT_VERSION = 5
+#: 6: encoders return their calibrated whitened spectral core (``readout="core"``).
+RESULT_VERSION = 6
 #: Settings that have their own command-line flag (``--train-steps`` for ``train_steps``).
 OVERRIDE_FLAGS = (
     "agents",

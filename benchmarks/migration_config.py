@@ -66,7 +66,10 @@ class MigrationConfig:
     latent_dim: int = 64
     """Latent width of every agent."""
     agent_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Further agent config (e.g. ``{"width": 16}``), the same for all three agents."""
+    """Further agent config (e.g. ``{"width": 16}``), the same for all three agents. Unless
+    it names a readout, built-in encoders read the full latent (``readout="latent"``):
+    distillation regresses the encoder's training output, which a ``readout="core"``
+    encoder does not return from ``encode``."""
     batch_size: int = 64
     """Transitions per training step and frames per distillation step."""
     a_steps: int = 1500
@@ -215,7 +218,12 @@ class MigrationConfig:
         return max(idx) + 1
 
     def _agent_config(self, seed: int) -> dict[str, Any]:
-        return {**self.agent_kwargs, "seed": int(seed), "latent_dim": int(self.latent_dim)}
+        from socialview.agents.registry import config_keys, resolve_agent
+
+        config = {**self.agent_kwargs, "seed": int(seed), "latent_dim": int(self.latent_dim)}
+        if "readout" in (config_keys(resolve_agent(self.agent)) or []):
+            config.setdefault("readout", "latent")
+        return config
 
 
 #: Named configurations. ``smoke`` is what the tests run (about ten seconds a seed on two

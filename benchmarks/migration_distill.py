@@ -130,6 +130,10 @@ def distill_through_map(
     from socialview.agents import open_camera_stream
     from socialview.alignment import fit_map
 
+    if getattr(getattr(student, "encoder", None), "calibrates", False):
+        raise ValueError("distill_through_map regresses the student encoder's training "
+                         "output, which readout='core' does not return from encode; build "
+                         "the student (and teacher) with readout='latent'")
     t0 = time.perf_counter()
     stream_s = open_camera_stream(dataset_dir, camera_student)
     stream_t = open_camera_stream(dataset_dir, camera_teacher)

@@ -43,7 +43,9 @@ CAMERAS = ("cam0", "cam1")
 #: 5: every state probe carries ``state_share`` (how much of the latent is the state).
 #: 6: the default encoder reads its maps out by their first moments (``head="moments"``).
 #: 7: ... of 16x16 maps (``depth=2``; was 8x8).
-RESULT_VERSION = 7
+#: 8: encoders return their whitened spectral core (``readout="core"``, calibrated after
+#:    training) where their spectrum has a gap; ``train[camera]["core_width"]`` says which.
+RESULT_VERSION = 8
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"
 #: Side the raw frames are area-downsampled to for the ``pixels`` reference: 8x8x3 = 192
@@ -188,6 +190,7 @@ def train_and_embed(
     run_dir: Path,
 ) -> tuple[np.ndarray, dict]:
     from socialview.agents import embed, train_agent
+    from socialview.agents.torch_agent import core_width
 
     agent = make_cell_agent(config, agent_name, seed, camera)
     result = train_agent(
@@ -202,7 +205,8 @@ def train_and_embed(
         progress=False,
         num_threads=config.threads_per_cell,
     )
-    return embed(agent, evaluation, camera), result.to_json()
+    # which latent the cell compares: the whitened core's width, or None for the full one
+    return embed(agent, evaluation, camera), {**result.to_json(), "core_width": core_width(agent)}
 
 
 def raw_pixels(evaluation: Path, camera: str, side: int = PIXELS_SIDE) -> np.ndarray:

@@ -76,15 +76,17 @@ def test_bad_readout_settings_name_the_parameter(kwargs, message):
         make_agent("jepa", **kwargs)
 
 
-def test_make_readout_defaults_to_the_latent_itself():
+def test_the_latent_readout_is_the_latent_itself_and_core_is_the_default():
     assert isinstance(make_readout("latent", 8), torch.nn.Identity)
+    for name in ("jepa", "supervised", "autoencoder", "random"):
+        assert isinstance(make_agent(name, latent_dim=8).encoder.readout, SpectralCoreReadout)
 
 
 def test_a_core_readout_agent_trains_as_the_plain_one_and_encodes_to_its_width(
         synthetic_dataset):
     stream = open_camera_stream(synthetic_dataset, "cam0")
-    plain = make_agent("jepa", seed=0, latent_dim=8, width=8)
-    core = make_agent("jepa", seed=0, latent_dim=8, width=8, readout="core")
+    plain = make_agent("jepa", seed=0, latent_dim=8, width=8, readout="latent")
+    core = make_agent("jepa", seed=0, latent_dim=8, width=8)
     for step in range(3):
         batch = stream.sample(16, torch.Generator().manual_seed(step), plain.horizon)
         assert plain.train_step(batch)["loss"] == pytest.approx(core.train_step(batch)["loss"])
@@ -127,7 +129,7 @@ def test_the_trainer_calibrates_a_core_readout_on_the_final_encoder(synthetic_da
 
     settings = dict(seed=0, latent_dim=8, width=8, output_norm="total")
     core = make_agent("jepa", readout="core", **settings)
-    plain = make_agent("jepa", **settings)
+    plain = make_agent("jepa", readout="latent", **settings)
     assert core.needs_calibration and not plain.needs_calibration
     for agent in (core, plain):
         train_agent(agent, synthetic_dataset, "cam0", steps=4, batch_size=16, progress=False,

@@ -116,7 +116,7 @@ def test_online_targets_keep_the_target_copy_in_step(synthetic_dataset):
 
 def test_output_norm_uses_running_statistics_at_encode_time(synthetic_dataset):
     agent = make_agent("jepa", seed=0, latent_dim=8, width=8, output_norm=True,
-                       regularizer="infonce", target="online")
+                       regularizer="infonce", target="online", readout="latent")
     stream = open_camera_stream(synthetic_dataset, "cam0")
     gen = torch.Generator().manual_seed(0)
     for _ in range(3):

@@ -240,13 +240,16 @@ def measure_alignment(
     ``label_errors``, where a label cannot be probed in this cell, e.g. one class
     only among the fitting frames).
     """
-    from socialview.alignment import compare
+    from socialview.alignment import compare, drop_constant_columns
     from socialview.envs import load_dataset
 
     dataset = load_dataset(evaluation)
     split = heldout_split(np.asarray(dataset.array("episode")), config.test_size)
     test_size = (len(dataset) - split) / len(dataset)
-    a, b = (unit_total_variance(latents[camera], split) for camera in CAMERAS)
+    # a core readout pads its whitened core with zero columns (readout="core"), and a
+    # column constant on every frame says nothing about any of them: drop such columns
+    a, b = (unit_total_variance(drop_constant_columns(latents[camera]), split)
+            for camera in CAMERAS)
     comparison = compare(
         a,
         b,

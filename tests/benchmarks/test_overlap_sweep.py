@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import shutil
 
@@ -347,3 +348,28 @@ def test_parallel_jobs_match_the_sequential_run(tmp_path, tiny_sweep):
     parallel = run_sweep(SweepConfig.from_dict(TINY), tmp_path / "two", jobs=2, progress=False)
     assert parallel["failed"] == []
     _assert_same_rows(sequential["rows"], parallel["rows"])
+
+
+def test_alignment_ignores_the_zero_columns_a_core_readout_pads_with(tmp_path):
+    """readout="core" returns its whitened core padded with zeros: a cell measures the
+    core, exactly as if the zeros were not there, instead of refusing constant columns."""
+    from socialview.benchmarks.sweep_cell import measure_alignment
+    from socialview.envs import record_dataset
+
+    evaluation = record_dataset(tmp_path / "eval", steps=160, overlap=0.5, num_cameras=2,
+                                image_size=32, seed=3, preview=False, progress=False,
+                                episode_steps=20)
+    config = dataclasses.replace(preset_config("smoke"), n_permutations=5,
+                                 n_map_permutations=2, n_bootstrap=10)
+    rng = np.random.default_rng(0)
+    state = rng.normal(size=(160, 4))
+    cores = {"cam0": state @ rng.normal(size=(4, 4)),
+             "cam1": state @ rng.normal(size=(4, 4)) + 0.1 * rng.normal(size=(160, 4))}
+    padded = {cam: np.hstack([z, np.zeros((160, 12))]) for cam, z in cores.items()}
+    plain, plain_transfer = measure_alignment(config, cores, evaluation, seed=0)
+    ours, ours_transfer = measure_alignment(config, padded, evaluation, seed=0)
+    ours.pop("elapsed_s", None), plain.pop("elapsed_s", None)
+    assert json.loads(json.dumps(ours), parse_float=lambda x: round(float(x), 6)) == \
+        json.loads(json.dumps(plain), parse_float=lambda x: round(float(x), 6))
+    assert ours_transfer["transfer_accuracy"] == pytest.approx(
+        plain_transfer["transfer_accuracy"], abs=1e-9)

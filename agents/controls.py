@@ -27,6 +27,12 @@ __all__ = ["PCAAgent", "PCAConfig", "RandomAgent", "RandomConfig"]
 class RandomConfig(EncoderConfig):
     """Hyperparameters of :class:`RandomAgent`: the encoder's shape and the seed."""
 
+    readout: str = "latent"
+    """The untrained encoder's full latent by default, not its spectral core: an
+    untrained encoder's spectrum has no meaning, and where it shows a gap (a 4-d "core"
+    in 6 of the quick sweep's 18 cameras) the core reads the state worse (0.46-0.54
+    against 0.63-0.72) and aligns worse, which would make the control easy to beat.
+    The full latent is the stronger control; ``readout="core"`` gives the other one."""
     seed: int = 0
     """Seeds the initialisation; equal seeds give ``jepa``'s initial encoder weights."""
 

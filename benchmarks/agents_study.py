@@ -562,7 +562,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "shift0_jepa_moments_d2_core_cal": _today("jepa", "16x16 maps, spectral-core readout, "
                                               "calibrated, cameras 0 degrees apart",
                                               env=SHIFT0_WORLD, **FINE_MOMENTS, readout="core"),
-    # the controls and the ceiling through the same calibrated readout (the sweep's now)
+    # the untrained control through the same calibrated readout
     "default_random_moments_d2_core_cal": _today("random", "16x16 maps, untrained, "
                                                  "spectral-core readout, calibrated", steps=0,
                                                  **FINE_MOMENTS, readout="core"),
@@ -571,9 +571,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                  "45 degrees apart", steps=0,
                                                  env=SHIFT45_WORLD, **FINE_MOMENTS,
                                                  readout="core"),
-    "default_supervised_moments_d2_core_cal": _today("supervised", "ceiling, 16x16 maps, "
-                                                     "spectral-core readout, calibrated",
-                                                     **FINE_MOMENTS, readout="core"),
     "slide_jepa_moments_d2_core_cal": _today("jepa", "16x16 maps, spectral-core readout, "
                                              "calibrated, slide rig", env=SLIDE_WORLD,
                                              **FINE_MOMENTS, readout="core"),

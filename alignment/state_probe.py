@@ -156,13 +156,22 @@ def _ridge_cv_alpha(X: np.ndarray, y: np.ndarray, groups: np.ndarray, alphas: np
 
 
 def _ridge_path(X: np.ndarray, y: np.ndarray, alphas: np.ndarray) -> list[np.ndarray]:
-    """Ridge coefficients (centred data, penalty ``alpha * n``) for every penalty via one SVD."""
+    """Ridge coefficients (centred data, penalty ``alpha * n``) for every penalty via one SVD.
+
+    Directions ``X`` does not span (constant columns, e.g. the zeros a core readout pads
+    its latent with) get no weight, also at ``alpha = 0``: the minimum-norm solution."""
     Xc = X - X.mean(0)
     yc = y - y.mean()
     u, s, vt = np.linalg.svd(Xc, full_matrices=False)
     uty = u.T @ yc
     n = X.shape[0]
-    return [vt.T @ (s / (s**2 + a * n) * uty) for a in alphas]
+    spanned = s > s.max(initial=0.0) * max(X.shape) * np.finfo(float).eps
+    out = []
+    for a in alphas:
+        gain = np.zeros_like(s)
+        gain[spanned] = s[spanned] / (s[spanned] ** 2 + a * n)
+        out.append(vt.T @ (gain * uty))
+    return out
 
 
 def _knn_predict(X_fit: np.ndarray, y_fit: np.ndarray, X_test: np.ndarray, k: int) -> np.ndarray:

@@ -91,3 +91,15 @@ def test_bad_input_names_the_parameter(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         state_probe(**args)
+
+
+def test_zero_columns_change_nothing(world):
+    """A core readout pads its whitened core with zeros: the probe reads the core as it is
+    (no 0/0 in the unpenalised ridge), k-NN distances are the same too."""
+    rng = np.random.default_rng(5)
+    state, episode = world(rng)
+    code = state @ rng.normal(size=(6, 6)) + 0.3 * rng.normal(size=state.shape)
+    padded = np.hstack([code, np.zeros((len(code), 10))])
+    plain, ours = state_probe(code, state, episode), state_probe(padded, state, episode)
+    assert ours.pooled_r2 == pytest.approx(plain.pooled_r2, abs=1e-9)
+    assert ours.knn_pooled_r2 == pytest.approx(plain.knn_pooled_r2, abs=1e-9)

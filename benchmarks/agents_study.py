@@ -571,6 +571,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                  "45 degrees apart", steps=0,
                                                  env=SHIFT45_WORLD, **FINE_MOMENTS,
                                                  readout="core"),
+    "shift0_random_moments_d2": _today("random", "16x16 maps, untrained, cameras 0 degrees "
+                                       "apart", steps=0, env=SHIFT0_WORLD, **FINE_MOMENTS),
+    "shift0_pca": _today("pca", "raw-pixel PCA, cameras 0 degrees apart", steps=40,
+                         env=SHIFT0_WORLD),
+    # the default trained 12.5x longer (the full budget's steps, on the study's recording)
+    "default_jepa_moments_d2_core_cal_10k": _today("jepa", "16x16 maps, spectral-core readout, "
+                                                   "calibrated, 10,000 steps", steps=10000,
+                                                   **FINE_MOMENTS, readout="core"),
     "slide_jepa_moments_d2_core_cal": _today("jepa", "16x16 maps, spectral-core readout, "
                                              "calibrated, slide rig", env=SLIDE_WORLD,
                                              **FINE_MOMENTS, readout="core"),

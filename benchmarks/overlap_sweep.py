@@ -26,8 +26,10 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -163,10 +165,45 @@ def _run_local(
             on_done(run_cell(payload, overlap, shift, seed, str(out)))
         return
     # Spawned workers start clean: no inherited OpenGL context or torch thread pool.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                               initializer=_die_with_parent)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_on_sigterm) if in_main else None
+    try:
         futures = [pool.submit(run_cell, payload, *cell, str(out)) for cell in cells]
         for future in as_completed(futures):
             on_done(future.result())
+    except BaseException:
+        # a killed or failing sweep must not leave workers writing cells with the code
+        # and settings they started with: stop them before giving up
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+    pool.shutdown(wait=True)
+
+
+def _raise_on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM (``kill``) -> KeyboardInterrupt, so the sweep stops its workers first."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _die_with_parent() -> None:
+    """Worker initializer: on Linux, ask the kernel to end this worker when the sweep's
+    process dies, however it dies (``kill -9`` included); elsewhere nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _check_ray_address(address: str | None) -> None:

@@ -6,6 +6,11 @@ import csv
 import dataclasses
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -373,3 +378,53 @@ def test_alignment_ignores_the_zero_columns_a_core_readout_pads_with(tmp_path):
         json.loads(json.dumps(plain), parse_float=lambda x: round(float(x), 6))
     assert ours_transfer["transfer_accuracy"] == pytest.approx(
         plain_transfer["transfer_accuracy"], abs=1e-9)
+
+
+def _children(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines()
+                          if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid) and \
+                not fields.get("State", "").startswith("Z"):
+            found.append(int(status.parent.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_killed_parallel_sweep_takes_its_workers_with_it(tmp_path):
+    """`kill` on a --jobs 2 sweep stops its workers too: none is left writing cells."""
+    (tmp_path / "tiny.json").write_text(json.dumps(TINY))
+    command = [sys.executable, "-m", "socialview.benchmarks", "sweep", "--preset", "smoke",
+               "--config", str(tmp_path / "tiny.json"), "--jobs", "2",
+               "--out", str(tmp_path / "sweep"), "--quiet"]
+    sweep = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while len(_children(sweep.pid)) < 2 and time.monotonic() < deadline:
+            assert sweep.poll() is None, "the sweep ended before its workers started"
+            time.sleep(0.2)
+        workers = _children(sweep.pid)
+        assert len(workers) >= 2
+        sweep.send_signal(signal.SIGTERM)
+        sweep.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists() and
+                                                  not _zombie(w) for w in workers):
+            time.sleep(0.2)
+        assert not [w for w in workers if Path(f"/proc/{w}").exists() and not _zombie(w)]
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True

@@ -115,11 +115,13 @@ class EncoderConfig:
     0.913-0.922 (5 seeds, 90 degrees), its full latent at 0.85-0.88; under half-arena
     views there is no gap and the latent comes back as it is (``docs/agents-study.md``,
     findings 11-13)."""
-    core_gap: float = 3.0
+    core_gap: float = 2.0
     """readout="core": the smallest ratio of consecutive eigenvalues that counts as a gap
     (after one of the first ``latent_dim // 2`` directions that holds at least 1% of the
-    first's variance); measured: 3.7-17
-    at the default's 8th with whole-arena views, 1.3-1.7 at most under half-arena ones."""
+    first's variance). Measured at the default's 8th direction with whole-arena views:
+    3.7-17 at the quick budget, 2.4-3.6 at 5x and 2.4-2.6 at 12.5x (the gap erodes with
+    training); the widest ratio is at most 1.8 under the slide rig's half-arena views,
+    where a core would read the state worse (``docs/agents-study.md``, finding 14)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance
     the core is read from (after a plain average over the first ``1 / core_momentum``
@@ -310,7 +312,7 @@ class SpectralCoreReadout(nn.Module):
     spectrum; the statistics come from the agent's own training batches, never labels.
     """
 
-    def __init__(self, dim: int, min_ratio: float = 3.0, momentum: float = 0.01,
+    def __init__(self, dim: int, min_ratio: float = 2.0, momentum: float = 0.01,
                  min_share: float = 0.01) -> None:
         super().__init__()
         if not min_ratio > 1.0:
@@ -326,15 +328,21 @@ class SpectralCoreReadout(nn.Module):
         self.running_cov.copy_(torch.eye(self.running_cov.shape[0]))
         self.num_batches_tracked.zero_()
 
-    def core(self) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """``(mean, projection)`` of the current core (``projection`` is ``(D, k)``: the
-        leading eigenvectors over the roots of their eigenvalues), or None without a gap."""
-        dim = self.running_cov.shape[0]
+    def _spectrum(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Eigenvalues (descending) and eigenvectors of the running covariance."""
         values, vectors = torch.linalg.eigh(self.running_cov.double())
-        values, vectors = values.flip(0), vectors.flip(1)
+        return values.flip(0), vectors.flip(1)
+
+    def widest_gap(self) -> tuple[int, float] | None:
+        """``(k, ratio)``: the largest ratio of consecutive eigenvalues among the first
+        ``D // 2`` (the ``k``-th over the ``k+1``-th), whatever ``min_ratio`` says, or
+        None for a latent too narrow to have one. ``rank`` is ``k`` where ``ratio >=
+        min_ratio``; reported beside results so a reader sees how clear the gap was."""
+        dim = self.running_cov.shape[0]
         top = min(dim // 2, dim - 1)
         if top < 1:
             return None
+        values = self._spectrum()[0]
         first = values[0].clamp_min(1e-30)
         ratios = values[:top] / values[1:top + 1].clamp_min(1e-12 * first)
         # a core ends on a direction of some weight: a gap after a negligible one (before
@@ -342,8 +350,16 @@ class SpectralCoreReadout(nn.Module):
         # or the traces training leaves in the running covariance) would whiten noise
         ratios = torch.where(values[:top] >= self.min_share * first, ratios, 0.0)
         k = int(torch.argmax(ratios)) + 1
-        if float(ratios[k - 1]) < self.min_ratio:
+        return k, float(ratios[k - 1])
+
+    def core(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(mean, projection)`` of the current core (``projection`` is ``(D, k)``: the
+        leading eigenvectors over the roots of their eigenvalues), or None without a gap."""
+        gap = self.widest_gap()
+        if gap is None or gap[1] < self.min_ratio:
             return None
+        k = gap[0]
+        values, vectors = self._spectrum()
         projection = vectors[:, :k] / values[:k].sqrt()
         return self.running_mean, projection.to(self.running_cov.dtype)
 
@@ -392,7 +408,7 @@ class SpectralCoreReadout(nn.Module):
         return out
 
 
-def make_readout(kind: str, dim: int, core_gap: float = 3.0,
+def make_readout(kind: str, dim: int, core_gap: float = 2.0,
                  core_momentum: float = 0.01) -> nn.Module:
     """The readout named by ``EncoderConfig.readout``."""
     if kind == "latent":

@@ -19,7 +19,7 @@ from torch import nn
 
 from socialview.agents.base import Batch, as_uint8_tensor
 
-__all__ = ["AgentStateError", "TorchAgent", "core_width"]
+__all__ = ["AgentStateError", "TorchAgent", "core_width", "spectral_gap"]
 
 
 class AgentStateError(ValueError):
@@ -183,3 +183,15 @@ def core_width(agent: object) -> int | None:
     readout = getattr(getattr(agent, "encoder", None), "readout", None)
     rank = getattr(readout, "rank", None)
     return rank() if callable(rank) else None
+
+
+def spectral_gap(agent: object) -> dict[str, float | int] | None:
+    """The widest gap in the spectrum a ``readout="core"`` agent's core is read from:
+    ``{"width": k, "ratio": r}`` (the ``k``-th eigenvalue is ``r`` times the next), found
+    or not (the core is taken where ``r >= core_gap``); None without a core readout.
+    Reported beside :func:`core_width`, so a reader sees how far from the threshold a
+    camera was."""
+    readout = getattr(getattr(agent, "encoder", None), "readout", None)
+    widest = getattr(readout, "widest_gap", None)
+    found = widest() if callable(widest) else None
+    return None if found is None else {"width": found[0], "ratio": found[1]}

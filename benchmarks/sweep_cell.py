@@ -45,7 +45,9 @@ CAMERAS = ("cam0", "cam1")
 #: 7: ... of 16x16 maps (``depth=2``; was 8x8).
 #: 8: encoders return their whitened spectral core (``readout="core"``, calibrated after
 #:    training) where their spectrum has a gap; ``train[camera]["core_width"]`` says which.
-RESULT_VERSION = 8
+#: 9: a gap is a ratio of 2 (``core_gap``; was 3); ``train[camera]["spectral_gap"]``
+#:    records the widest one, found or not.
+RESULT_VERSION = 9
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"
 #: Side the raw frames are area-downsampled to for the ``pixels`` reference: 8x8x3 = 192
@@ -190,7 +192,7 @@ def train_and_embed(
     run_dir: Path,
 ) -> tuple[np.ndarray, dict]:
     from socialview.agents import embed, train_agent
-    from socialview.agents.torch_agent import core_width
+    from socialview.agents.torch_agent import core_width, spectral_gap
 
     agent = make_cell_agent(config, agent_name, seed, camera)
     result = train_agent(
@@ -205,8 +207,10 @@ def train_and_embed(
         progress=False,
         num_threads=config.threads_per_cell,
     )
-    # which latent the cell compares: the whitened core's width, or None for the full one
-    return embed(agent, evaluation, camera), {**result.to_json(), "core_width": core_width(agent)}
+    # which latent the cell compares: the whitened core's width, or None for the full one,
+    # and the spectral gap that decided it
+    return embed(agent, evaluation, camera), {**result.to_json(), "core_width": core_width(agent),
+                                              "spectral_gap": spectral_gap(agent)}
 
 
 def raw_pixels(evaluation: Path, camera: str, side: int = PIXELS_SIDE) -> np.ndarray:

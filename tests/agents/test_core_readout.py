@@ -192,3 +192,41 @@ def test_a_new_agent_starts_without_statistics():
     readout = make_agent("jepa", seed=0, latent_dim=8, width=8, readout="core").encoder.readout
     assert torch.equal(readout.running_cov, torch.eye(8))
     assert int(readout.num_batches_tracked) == 0 and readout.rank() is None
+
+
+def _with_spectrum(values: list[float]) -> SpectralCoreReadout:
+    """A readout whose statistics have exactly the eigenvalues ``values``, in a rotated basis."""
+    dim = len(values)
+    rotation = torch.linalg.qr(torch.randn(dim, dim, generator=torch.Generator().manual_seed(6),
+                                           dtype=torch.float64))[0]
+    readout = SpectralCoreReadout(dim)
+    readout.running_cov.copy_((rotation * torch.tensor(values, dtype=torch.float64))
+                              @ rotation.T)
+    return readout
+
+
+@pytest.mark.parametrize(("ratio", "width"), [(2.4, 3), (1.8, None), (2.1, 3)])
+def test_a_ratio_of_two_is_the_default_gap(ratio, width):
+    """The default's 8th ratio erodes to 2.4 at 5x the quick budget and the slide rig's
+    widest is 1.8 (agents study, finding 14): 2 is the threshold between them."""
+    values = [1.0, 0.95, 0.9] + [0.9 / ratio * 0.97 ** i for i in range(9)]
+    readout = _with_spectrum(values)
+    k, found = readout.widest_gap()
+    assert k == 3 and found == pytest.approx(ratio)
+    assert readout.rank() == width
+
+
+def test_the_widest_gap_is_reported_found_or_not_and_spectral_gap_reads_it():
+    from socialview.agents.torch_agent import core_width, spectral_gap
+
+    readout = _with_spectrum([1.0, 0.9, 0.5, 0.45, 0.4, 0.36, 0.33, 0.3])
+    assert readout.widest_gap() == (2, pytest.approx(1.8)) and readout.rank() is None
+    strict = SpectralCoreReadout(8, min_ratio=1.5)
+    strict.running_cov.copy_(readout.running_cov)
+    assert strict.rank() == 2
+    agent = make_agent("jepa", seed=0, latent_dim=8, width=8)
+    agent.encoder.readout.running_cov.copy_(readout.running_cov)
+    assert spectral_gap(agent) == {"width": 2, "ratio": pytest.approx(1.8)}
+    assert core_width(agent) is None
+    assert spectral_gap(make_agent("jepa", latent_dim=8, readout="latent")) is None
+    assert SpectralCoreReadout(1).widest_gap() is None

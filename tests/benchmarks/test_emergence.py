@@ -60,6 +60,12 @@ def test_command_writes_every_output_with_checkpoints_and_flops(tiny_run):
     assert flops[0] == 0.0 and np.all(np.diff(flops) > 0)
     assert flops[-1] == pytest.approx(20 * jepa[-1]["train"]["cam0"]["flops_per_step"])
     assert [r["step"] for r in by_agent["random"]] == [0]  # never trains: one checkpoint
+    # which latent each checkpoint compared, and the spectral gap that decided it
+    for train in jepa[-1]["train"].values():
+        gap = train["spectral_gap"]
+        assert 1 <= gap["width"] <= 8 and gap["ratio"] >= 1.0
+        assert train["core_width"] == (gap["width"] if gap["ratio"] >= 2.0 else None)
+    assert by_agent["random"][0]["train"]["cam0"]["spectral_gap"] is None  # latent readout
     with open(out / "emergence.csv", newline="") as handle:
         reader = csv.DictReader(handle)
         assert tuple(reader.fieldnames) == CSV_COLUMNS

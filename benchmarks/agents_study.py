@@ -861,7 +861,7 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
         "last_metrics": last,
         **({"core_rank": cores, "spectral_gap": gaps} if cores else {}),
         "command": f"python -m socialview.benchmarks.agents_study --variant {name} "
-                   f"--seed {seed}",
+                   f"--seed {seed}" + (f" --threads {threads}" if threads != 2 else ""),
     }
 
 

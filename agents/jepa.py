@@ -42,8 +42,10 @@ measured variants (findings 7-11); none helped, so all are off by default. The e
 the latent's whitened spectral core where it has one, read from the final encoder's
 statistics: 0.913-0.922 at 90 degrees on 5 seeds, 0.938-0.941 at 45 degrees on 3, probe
 0.95; the latent unchanged under half-arena views, which have no gap. Longer training
-erodes the gap below ``core_gap`` (ratio 2.6 at 10,000 steps, map 0.75), though the
-8 leading directions still map at 0.91: the next thing to fix.
+erodes the gap (its ratio 3.7-22 at 800 steps, 2.4-2.8 at 10,000) below ``core_gap``
+(3), and the full latent comes back (map 0.75 at 10,000 steps). A threshold of 2 keeps
+the core (0.917) but cuts a half-arena latent whose widest ratio is 2.47 where no core
+stands out (finding 14): no fixed threshold serves both, the next thing to fix.
 """
 
 from __future__ import annotations

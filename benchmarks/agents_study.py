@@ -69,9 +69,10 @@ FINE_MOMENTS = {**MOMENTS, "depth": 2}
 #: x/y of the four bodies).
 WHITE8 = {**FINE_MOMENTS, "latent_dim": 8, "output_norm": "whiten"}
 #: The eighth and ninth rounds' readout: the spectral core where an eigenvalue ratio
-#: reaches 3 (the default until round ten lowered it to 2), spelled out so those rows
-#: keep their meaning.
+#: reaches 3 (the default), spelled out so those rows keep their meaning should it change.
 CORE_GAP3 = {"readout": "core", "core_gap": 3.0}
+#: Round ten's readout: a core where the ratio reaches 2 (tried, not the default).
+CORE_GAP2 = {"readout": "core", "core_gap": 2.0}
 
 
 #: The encoder head and depth of every ``default_*`` row up to the fourth round (the
@@ -586,18 +587,18 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "slide_jepa_moments_d2_core_cal": _today("jepa", "16x16 maps, spectral-core readout, "
                                              "calibrated, slide rig", env=SLIDE_WORLD,
                                              **FINE_MOMENTS, **CORE_GAP3),
-    # round ten: today's core readout (a gap is a ratio of 2), spectral gaps recorded
+    # round ten: a core at an eigenvalue ratio of 2 (the default is 3), spectral gaps recorded
     "default_jepa_moments_d2_core_g2": _today("jepa", "16x16 maps, spectral core at ratio 2",
-                                              **FINE_MOMENTS, readout="core"),
+                                              **FINE_MOMENTS, **CORE_GAP2),
     "default_jepa_moments_d2_core_g2_10k": _today("jepa", "16x16 maps, spectral core at ratio "
                                                   "2, 10,000 steps", steps=10000,
-                                                  **FINE_MOMENTS, readout="core"),
+                                                  **FINE_MOMENTS, **CORE_GAP2),
     "slide_jepa_moments_d2_core_g2": _today("jepa", "16x16 maps, spectral core at ratio 2, "
                                             "slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
-                                            readout="core"),
+                                            **CORE_GAP2),
     "shift45_jepa_moments_d2_core_g2": _today("jepa", "16x16 maps, spectral core at ratio 2, "
                                               "cameras 45 degrees apart", env=SHIFT45_WORLD,
-                                              **FINE_MOMENTS, readout="core"),
+                                              **FINE_MOMENTS, **CORE_GAP2),
     "dark_jepa_moments_d2": _today("jepa", "16x16 maps, dark pusher", env=DARK_WORLD,
                                    **FINE_MOMENTS),
     "darkslide_supervised_moments_d2": _today("supervised", "ceiling, 16x16 maps, dark pusher, "

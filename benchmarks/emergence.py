@@ -59,7 +59,7 @@ __all__ = ["OVERRIDE_FLAGS", "RESULT_VERSION", "main", "measure_checkpoint", "ru
 #: 4: the default encoder reads its maps out by their first moments (``head="moments"``).
 #: 5: ... of 16x16 maps (``depth=2``; was 8x8).
 #: 6: encoders return their calibrated whitened spectral core (``readout="core"``).
-#: 7: a spectral gap is a ratio of 2 (``core_gap``; was 3); ``train`` records the widest.
+#: 7: ``train[camera]["spectral_gap"]`` records the spectrum's widest gap, found or not.
 RESULT_VERSION = 7
 #: Settings that have their own command-line flag (``--train-steps`` for ``train_steps``).
 OVERRIDE_FLAGS = (

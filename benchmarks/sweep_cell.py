@@ -45,8 +45,7 @@ CAMERAS = ("cam0", "cam1")
 #: 7: ... of 16x16 maps (``depth=2``; was 8x8).
 #: 8: encoders return their whitened spectral core (``readout="core"``, calibrated after
 #:    training) where their spectrum has a gap; ``train[camera]["core_width"]`` says which.
-#: 9: a gap is a ratio of 2 (``core_gap``; was 3); ``train[camera]["spectral_gap"]``
-#:    records the widest one, found or not.
+#: 9: ``train[camera]["spectral_gap"]`` records the spectrum's widest gap, found or not.
 RESULT_VERSION = 9
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"

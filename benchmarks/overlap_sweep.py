@@ -397,6 +397,7 @@ def write_outputs(
         "cells": [
             {k: c[k] for k in ("cell", "overlap_target", "viewpoint_shift", "seed", "status")}
             | {k: c[k] for k in ("overlap_measured", "error", "reachable") if k in c}
+            | ({"readout": readout} if (readout := readout_summary(c)) else {})
             for c in cells
         ],
         "failed": [c["cell"] for c in failed],
@@ -408,6 +409,20 @@ def write_outputs(
     write_json_atomic(out / "sweep.json", payload)
     write_report(out, config, rows, summary, cells, payload)
     return payload
+
+
+def readout_summary(cell: dict) -> dict[str, dict[str, dict]]:
+    """Which latent each trained agent's camera compared in ``cell``: its core width
+    (None: the full latent) and the spectral gap that decided it (``agent -> camera ->
+    {"core_width", "spectral_gap"}``), for the agents with a core readout."""
+    summary = {}
+    for agent, result in cell.get("agents", {}).items():
+        cameras = {camera: {key: train[key] for key in ("core_width", "spectral_gap")}
+                   for camera, train in (result.get("train") or {}).items()
+                   if train.get("spectral_gap") is not None}  # None: no core readout
+        if cameras:
+            summary[agent] = cameras
+    return summary
 
 
 def write_report(

@@ -98,6 +98,13 @@ def test_smoke_preset_end_to_end(smoke_sweep):
     assert grid == {(o, s) for o in config.overlaps for s in config.viewpoint_shifts}
     assert all(abs(c["overlap_measured"] - c["overlap_target"]) <= 0.03 for c in result["cells"])
     assert {c["cell"] for c in result["cells"]} >= {cell_id(0.3, 90.0, 0)}
+    # which latent each camera of the core-readout agent compared, cell by cell
+    for entry in result["cells"]:
+        assert set(entry["readout"]) == {"jepa"}  # random keeps its latent: nothing to say
+        for camera in ("cam0", "cam1"):
+            readout = entry["readout"]["jepa"][camera]
+            gap = readout["spectral_gap"]
+            assert readout["core_width"] == (gap["width"] if gap["ratio"] >= 3.0 else None)
     with open(out / "sweep.csv", newline="") as handle:
         reader = csv.DictReader(handle)
         assert tuple(reader.fieldnames) == CSV_COLUMNS

@@ -1,0 +1,100 @@
+"""The widest spectral gap of one sweep or emergence agent along its training.
+
+A ``readout="core"`` agent reads its core where its spectrum's widest ratio of
+consecutive eigenvalues reaches ``core_gap``; sweep cells and emergence checkpoints
+record that ratio once, at the end. This trains the same agent (the sweep's agent
+and batch seeds, threads and budget) through :func:`~socialview.agents.train_agent`,
+stopping at each of ``stops`` steps: every stop resumes the last one's checkpoint and
+ends with the trainer's calibration pass, which changes no weight, so the weights at
+each stop are those of an unbroken run (and the last stop's agent is the cell's own).
+Used by ``docs/agents-study.md`` (finding 14) to ask whether a width found at a clear
+gap early in training would tell a lasting core from a passing one::
+
+    python -m socialview.benchmarks.gap_trajectory --config results/quick/config.json \\
+        --overlap 0.25 --viewpoint-shift 0 --seed 2 --camera cam0 \\
+        --stops 100 200 400 800 --out results/gap-trajectory/quick_0.25_seed2_cam0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from socialview.benchmarks._io import write_json_atomic
+
+__all__ = ["gap_trajectory", "main"]
+
+
+def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera: str,
+                   stops: Sequence[int], run_dir: Path) -> list[dict[str, Any]]:
+    """``{"step", "widest": [k, ratio], "ratios"}`` at each of ``stops`` (increasing) for
+    the sweep agent ``agent_name`` of ``config`` (a :class:`SweepConfig`), trained on
+    ``camera`` of the recording ``train`` in ``run_dir``; ``ratios`` are the first (up to
+    16) ratios of consecutive eigenvalues of the calibrated covariance."""
+    import torch
+
+    from socialview.agents import train_agent
+    from socialview.benchmarks.sweep_cell import derived_seed, make_cell_agent
+
+    if list(stops) != sorted(set(stops)) or not stops or stops[0] < 1:
+        raise ValueError(f"stops must be increasing step counts >= 1, got {list(stops)!r}")
+    torch.set_num_threads(config.threads_per_cell)
+    rows = []
+    for stop in stops:
+        agent = make_cell_agent(config, agent_name, seed, camera)
+        readout = getattr(agent.encoder, "readout", None)
+        if not callable(getattr(readout, "widest_gap", None)):
+            raise ValueError(f"agent {agent_name!r} has no core readout (readout='core')")
+        train_agent(agent, train, camera, steps=stop, out_dir=run_dir,
+                    seed=derived_seed(seed, agent_name, camera, "batches"),
+                    batch_size=config.batch_size, device="cpu", progress=False,
+                    num_threads=config.threads_per_cell)
+        values = readout._spectrum()[0]
+        count = min(16, len(values) - 1)
+        ratios = values[:count] / values[1:count + 1].clamp_min(1e-12 * float(values[0]))
+        rows.append({"step": stop, "widest": list(readout.widest_gap()),
+                     "ratios": [round(float(r), 3) for r in ratios]})
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: record (or reuse) the cell's training recording, train, print and write JSON."""
+    from socialview.benchmarks.sweep_cell import dataset_seeds, record_once
+    from socialview.benchmarks.sweep_config import SweepConfig
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", required=True,
+                        help="a sweep's or emergence run's config.json")
+    parser.add_argument("--overlap", type=float, required=True)
+    parser.add_argument("--viewpoint-shift", type=float, required=True)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--camera", default="cam0")
+    parser.add_argument("--agent", default="jepa")
+    parser.add_argument("--stops", type=int, nargs="+", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    stored = json.loads(Path(args.config).read_text())["config"]
+    data_seed = args.seed  # a sweep cell's recordings follow its seed
+    if "fractions" in stored:  # an emergence run: its sweep-equivalent config, one recording
+        from socialview.benchmarks.emergence_config import EmergenceConfig
+
+        config = EmergenceConfig.from_dict(stored).sweep_config()
+        data_seed = int(stored["dataset_seed"])
+    else:
+        config = SweepConfig.from_dict(stored)
+    out = Path(args.out)
+    train = record_once(out / "train", config, args.overlap, dataset_seeds(data_seed)[0],
+                        config.dataset_steps, args.viewpoint_shift)
+    rows = gap_trajectory(config, train, args.agent, args.seed, args.camera, args.stops,
+                          out / "run")
+    for row in rows:
+        print(json.dumps(row), flush=True)
+    write_json_atomic(out / "trajectory.json", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

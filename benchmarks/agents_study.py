@@ -596,9 +596,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "slide_jepa_moments_d2_core_g2": _today("jepa", "16x16 maps, spectral core at ratio 2, "
                                             "slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
                                             **CORE_GAP2),
-    "shift45_jepa_moments_d2_core_g2": _today("jepa", "16x16 maps, spectral core at ratio 2, "
-                                              "cameras 45 degrees apart", env=SHIFT45_WORLD,
-                                              **FINE_MOMENTS, **CORE_GAP2),
     "dark_jepa_moments_d2": _today("jepa", "16x16 maps, dark pusher", env=DARK_WORLD,
                                    **FINE_MOMENTS),
     "darkslide_supervised_moments_d2": _today("supervised", "ceiling, 16x16 maps, dark pusher, "

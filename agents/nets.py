@@ -329,8 +329,8 @@ class SpectralCoreReadout(nn.Module):
         self.running_cov.copy_(torch.eye(self.running_cov.shape[0]))
         self.num_batches_tracked.zero_()
 
-    def _spectrum(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Eigenvalues (descending) and eigenvectors of the running covariance."""
+    def spectrum(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Eigenvalues (descending, float64) and eigenvectors of the running covariance."""
         values, vectors = torch.linalg.eigh(self.running_cov.double())
         return values.flip(0), vectors.flip(1)
 
@@ -339,11 +339,12 @@ class SpectralCoreReadout(nn.Module):
         ``D // 2`` (the ``k``-th over the ``k+1``-th), whatever ``min_ratio`` says, or
         None for a latent too narrow to have one. ``rank`` is ``k`` where ``ratio >=
         min_ratio``; reported beside results so a reader sees how clear the gap was."""
-        dim = self.running_cov.shape[0]
-        top = min(dim // 2, dim - 1)
+        return self._widest_gap(self.spectrum()[0])
+
+    def _widest_gap(self, values: torch.Tensor) -> tuple[int, float] | None:
+        top = min(len(values) // 2, len(values) - 1)
         if top < 1:
             return None
-        values = self._spectrum()[0]
         first = values[0].clamp_min(1e-30)
         ratios = values[:top] / values[1:top + 1].clamp_min(1e-12 * first)
         # a core ends on a direction of some weight: a gap after a negligible one (before
@@ -356,11 +357,11 @@ class SpectralCoreReadout(nn.Module):
     def core(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """``(mean, projection)`` of the current core (``projection`` is ``(D, k)``: the
         leading eigenvectors over the roots of their eigenvalues), or None without a gap."""
-        gap = self.widest_gap()
+        values, vectors = self.spectrum()  # one decomposition per call: encode calls it
+        gap = self._widest_gap(values)
         if gap is None or gap[1] < self.min_ratio:
             return None
         k = gap[0]
-        values, vectors = self._spectrum()
         projection = vectors[:, :k] / values[:k].sqrt()
         return self.running_mean, projection.to(self.running_cov.dtype)
 

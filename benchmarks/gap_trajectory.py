@@ -52,7 +52,7 @@ def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera:
                     seed=derived_seed(seed, agent_name, camera, "batches"),
                     batch_size=config.batch_size, device="cpu", progress=False,
                     num_threads=config.threads_per_cell)
-        values = readout._spectrum()[0]
+        values = readout.spectrum()[0]
         count = min(16, len(values) - 1)
         ratios = values[:count] / values[1:count + 1].clamp_min(1e-12 * float(values[0]))
         rows.append({"step": stop, "widest": list(readout.widest_gap()),

@@ -123,6 +123,14 @@ class EncoderConfig:
     with training); the widest ratio under half-arena views reaches 2.47 (a 12-d "core"
     that reads the state worse). The two overlap, so no threshold serves both; 3 keeps
     the half-arena latents whole (``docs/agents-study.md``, finding 14)."""
+    core_keep: float = 2.0
+    """readout="core": hysteresis. A width whose ratio reached ``core_gap`` on the
+    running statistics during training stays the core while its ratio is at least this
+    (checked on the running statistics during training, and on the statistics read at
+    encode time), so a core that stood out survives the erosion of its gap with longer
+    training; ``core_keep = core_gap`` turns it off. Whole-arena cores measured stay at
+    2.36 or more to 5x the quick budget, and no half-arena camera measured reached 3 at
+    any point of training (``docs/agents-study.md``, findings 14-15)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance
     the core is read from (after a plain average over the first ``1 / core_momentum``
@@ -175,7 +183,7 @@ class ConvEncoder(nn.Module):
         self.out_norm = make_output_norm(cfg.output_norm, cfg.latent_dim,
                                          whiten_shrinkage=cfg.whiten_shrinkage)
         self.readout = make_readout(cfg.readout, cfg.latent_dim, cfg.core_gap,
-                                    cfg.core_momentum)
+                                    cfg.core_momentum, cfg.core_keep)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -299,7 +307,7 @@ class BatchWhitening(nn.Module):
 class SpectralCoreReadout(nn.Module):
     """In training, pass ``(B, D)`` latents through unchanged and track their running mean
     and covariance (a plain average over the first ``1 / momentum`` batches, then an
-    exponential one with ``momentum``); otherwise return their whitened core where the running
+    exponential one with ``momentum``); otherwise return their whitened core where the
     covariance's spectrum has a gap, and the latents unchanged where it has none.
 
     The core: the ``k`` leading principal directions, where ``k`` (up to ``D // 2``) is
@@ -311,27 +319,89 @@ class SpectralCoreReadout(nn.Module):
     rotation; the detail, which no map between them can carry, is left out. Like
     scikit-learn's ``PCA(whiten=True)`` with the number of components read off the
     spectrum; the statistics come from the agent's own training batches, never labels.
+
+    Hysteresis (``keep_ratio`` below ``min_ratio``): during training, from the
+    ``4 / momentum``-th batch on (when the first ``1 / momentum`` batches, from the
+    encoder's fast early changes, weigh under 5% of the running statistics) and then
+    every ``0.1 / momentum`` batches, the width of a gap that reaches ``min_ratio`` is
+    *latched*; it is kept while
+    its own ratio stays at least ``keep_ratio`` and dropped when it falls below. Where no
+    ratio reaches ``min_ratio``, the core is the latched width if its ratio is at least
+    ``keep_ratio``. So a core that stood out during training survives the erosion of
+    its gap with longer training, while a spectrum that never had a clear gap (a smooth
+    one whose widest ratio wanders about 2) gets no core. ``keep_ratio == min_ratio``
+    is no hysteresis at all. Agents study, finding 15.
+
+    :meth:`calibrate` stores the statistics of the encoder as it stands beside the
+    running ones, which it leaves alone: the latch and the running statistics depend on
+    the training batches only, so training in stages ends where an unbroken run does.
+    Calibrated statistics are read until the next training batch.
     """
 
     def __init__(self, dim: int, min_ratio: float = 3.0, momentum: float = 0.01,
-                 min_share: float = 0.01) -> None:
+                 min_share: float = 0.01, keep_ratio: float | None = None) -> None:
         super().__init__()
         if not min_ratio > 1.0:
             raise ValueError(f"core_gap must be > 1 (a ratio of eigenvalues), got {min_ratio!r}")
-        self.min_ratio, self.momentum, self.min_share = float(min_ratio), momentum, min_share
+        keep = min_ratio if keep_ratio is None else keep_ratio
+        if not 1.0 < keep <= min_ratio:
+            raise ValueError(f"core_keep must be > 1 and at most core_gap ({min_ratio!r}), "
+                             f"got {keep_ratio!r}")
+        self.min_ratio, self.keep_ratio = float(min_ratio), float(keep)
+        self.momentum, self.min_share = momentum, min_share
+        # latch only once the first window of batches weighs under 5%: early in training
+        # the running statistics mix encoders far apart, and a half-arena camera's showed
+        # ratios of 5 after the 32nd direction at 100-200 steps (agents study, finding 15)
+        self.settle = 4 * math.ceil(1.0 / momentum)
+        self.latch_every = max(1, round(0.1 / momentum))
         self.register_buffer("running_mean", torch.zeros(dim))
         self.register_buffer("running_cov", torch.eye(dim))
         self.register_buffer("num_batches_tracked", torch.zeros((), dtype=torch.long))
+        self.register_buffer("calibrated_mean", torch.zeros(dim))
+        self.register_buffer("calibrated_cov", torch.eye(dim))
+        self.register_buffer("calibrated_at", torch.full((), -1, dtype=torch.long))
+        self.register_buffer("latched_width", torch.zeros((), dtype=torch.long))
 
     def reset_running_stats(self) -> None:
-        """No statistics yet: mean 0, covariance the identity (no gap), no batch seen."""
+        """No statistics yet: mean 0, covariance the identity (no gap), no batch seen, no
+        calibration, nothing latched."""
+        eye = torch.eye(self.running_cov.shape[0])
         self.running_mean.zero_()
-        self.running_cov.copy_(torch.eye(self.running_cov.shape[0]))
+        self.running_cov.copy_(eye)
         self.num_batches_tracked.zero_()
+        self.calibrated_mean.zero_()
+        self.calibrated_cov.copy_(eye)
+        self.calibrated_at.fill_(-1)
+        self.latched_width.zero_()
+
+    def _load_from_state_dict(self, state_dict: dict[str, torch.Tensor], prefix: str,
+                              *args: object, **kwargs: object) -> None:
+        # a state saved before calibration and latch had buffers of their own: its running
+        # statistics were what encode read, calibrated or not, and nothing was latched
+        if prefix + "calibrated_at" not in state_dict and prefix + "running_cov" in state_dict:
+            state_dict[prefix + "calibrated_mean"] = state_dict[prefix + "running_mean"]
+            state_dict[prefix + "calibrated_cov"] = state_dict[prefix + "running_cov"]
+            state_dict[prefix + "calibrated_at"] = state_dict[prefix + "num_batches_tracked"]
+            state_dict[prefix + "latched_width"] = torch.zeros((), dtype=torch.long)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @property
+    def is_calibrated(self) -> bool:
+        """Whether :meth:`calibrate` ran after the last training batch (its statistics are
+        then the ones read)."""
+        return int(self.calibrated_at) == int(self.num_batches_tracked)
+
+    def statistics(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(mean, covariance)`` the core is read from: the calibrated ones if
+        :attr:`is_calibrated`, else the running ones."""
+        if self.is_calibrated:
+            return self.calibrated_mean, self.calibrated_cov
+        return self.running_mean, self.running_cov
 
     def spectrum(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Eigenvalues (descending, float64) and eigenvectors of the running covariance."""
-        values, vectors = torch.linalg.eigh(self.running_cov.double())
+        """Eigenvalues (descending, float64) and eigenvectors of :meth:`statistics`'
+        covariance."""
+        values, vectors = torch.linalg.eigh(self.statistics()[1].double())
         return values.flip(0), vectors.flip(1)
 
     def widest_gap(self) -> tuple[int, float] | None:
@@ -339,9 +409,29 @@ class SpectralCoreReadout(nn.Module):
         ``D // 2`` (the ``k``-th over the ``k+1``-th), whatever ``min_ratio`` says, or
         None for a latent too narrow to have one. ``rank`` is ``k`` where ``ratio >=
         min_ratio``; reported beside results so a reader sees how clear the gap was."""
-        return self._widest_gap(self.spectrum()[0])
+        ratios = self._ratios(self.spectrum()[0])
+        if ratios is None:
+            return None
+        k = int(torch.argmax(ratios)) + 1
+        return k, float(ratios[k - 1])
 
-    def _widest_gap(self, values: torch.Tensor) -> tuple[int, float] | None:
+    def latched(self) -> int | None:
+        """The width latched during training (see the class docstring), or None."""
+        width = int(self.latched_width)
+        return width or None
+
+    def ratio_at(self, width: int) -> float:
+        """The ratio of the ``width``-th eigenvalue to the next in the statistics read (0
+        after a direction under ``min_share`` of the first, or beyond the first ``D // 2``)."""
+        ratios = self._ratios(self.spectrum()[0])
+        if ratios is None or not 0 < width <= len(ratios):
+            return 0.0
+        return float(ratios[width - 1])
+
+    def _ratios(self, values: torch.Tensor) -> torch.Tensor | None:
+        """Ratios of consecutive eigenvalues (descending ``values``) among the first
+        ``D // 2``, 0 after a direction under ``min_share`` of the first; None for a latent
+        too narrow to have one."""
         top = min(len(values) // 2, len(values) - 1)
         if top < 1:
             return None
@@ -350,30 +440,60 @@ class SpectralCoreReadout(nn.Module):
         # a core ends on a direction of some weight: a gap after a negligible one (before
         # the numerically zero directions of a latent wider than the features under it,
         # or the traces training leaves in the running covariance) would whiten noise
-        ratios = torch.where(values[:top] >= self.min_share * first, ratios, 0.0)
+        return torch.where(values[:top] >= self.min_share * first, ratios, 0.0)
+
+    def _width(self, values: torch.Tensor) -> int | None:
+        """The core's width for the descending eigenvalues ``values``: the widest gap's if
+        it reaches ``min_ratio``, else the latched width's if its ratio is at least
+        ``keep_ratio``, else None."""
+        ratios = self._ratios(values)
+        if ratios is None:
+            return None
         k = int(torch.argmax(ratios)) + 1
-        return k, float(ratios[k - 1])
+        if float(ratios[k - 1]) >= self.min_ratio:
+            return k
+        width = int(self.latched_width)
+        if 0 < width <= len(ratios) and float(ratios[width - 1]) >= self.keep_ratio:
+            return width
+        return None
+
+    @torch.no_grad()
+    def _update_latch(self) -> None:
+        """Latch the widest gap of the running statistics if it reaches ``min_ratio``;
+        drop a latched width whose ratio fell under ``keep_ratio``."""
+        values = torch.linalg.eigvalsh(self.running_cov.double()).flip(0)
+        ratios = self._ratios(values)
+        if ratios is None:
+            return
+        k = int(torch.argmax(ratios)) + 1
+        width = int(self.latched_width)
+        if float(ratios[k - 1]) >= self.min_ratio:
+            self.latched_width.fill_(k)
+        elif width and float(ratios[width - 1]) < self.keep_ratio:
+            self.latched_width.zero_()
 
     def core(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """``(mean, projection)`` of the current core (``projection`` is ``(D, k)``: the
-        leading eigenvectors over the roots of their eigenvalues), or None without a gap."""
+        leading eigenvectors over the roots of their eigenvalues), or None without one."""
         values, vectors = self.spectrum()  # one decomposition per call: encode calls it
-        gap = self._widest_gap(values)
-        if gap is None or gap[1] < self.min_ratio:
+        k = self._width(values)
+        if k is None:
             return None
-        k = gap[0]
+        mean, cov = self.statistics()
         projection = vectors[:, :k] / values[:k].sqrt()
-        return self.running_mean, projection.to(self.running_cov.dtype)
+        return mean, projection.to(cov.dtype)
 
     @torch.no_grad()
     def calibrate(self, latents: torch.Tensor) -> None:
-        """Replace the running statistics by the mean and covariance of ``latents``
-        ``(N, D)`` (N > D): the statistics of the encoder as it is now.
+        """Set the calibrated statistics to the mean and covariance of ``latents``
+        ``(N, D)`` (N > D): the statistics of the encoder as it is now, read until the next
+        training batch.
 
         Running statistics average batches from the encoder's last ``1 / momentum``
         steps, while it still moves; one pass of the final encoder over training frames
         (as BatchNorm recalibration does) removes that lag. The trainer calls it through
         :meth:`~socialview.agents.torch_agent.TorchAgent.calibrate` after its last step.
+        The running statistics and the latch are left as they are.
         """
         rows, dim = latents.shape
         if dim != self.running_cov.shape[0] or rows <= dim:
@@ -382,13 +502,13 @@ class SpectralCoreReadout(nn.Module):
         z = latents.double()
         mean = z.mean(0)
         centred = z - mean
-        self.running_mean.copy_(mean.to(self.running_mean.dtype))
-        self.running_cov.copy_((centred.T @ centred / (rows - 1)).to(self.running_cov.dtype))
+        self.calibrated_mean.copy_(mean.to(self.calibrated_mean.dtype))
+        self.calibrated_cov.copy_((centred.T @ centred / (rows - 1)).to(self.calibrated_cov.dtype))
+        self.calibrated_at.copy_(self.num_batches_tracked)
 
     def rank(self) -> int | None:
-        """Width of the core ``encode`` returns now (None: no gap, the latent as it is)."""
-        found = self.core()
-        return None if found is None else found[1].shape[1]
+        """Width of the core ``encode`` returns now (None: no core, the latent as it is)."""
+        return self._width(self.spectrum()[0])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if self.training:
@@ -397,9 +517,13 @@ class SpectralCoreReadout(nn.Module):
                     mean = z.mean(0)
                     centred = z - mean
                     self.num_batches_tracked += 1
-                    weight = max(self.momentum, 1.0 / float(self.num_batches_tracked))
+                    seen = int(self.num_batches_tracked)
+                    weight = max(self.momentum, 1.0 / seen)
                     self.running_mean.lerp_(mean, weight)
                     self.running_cov.lerp_(centred.T @ centred / (z.shape[0] - 1), weight)
+                    if (self.keep_ratio < self.min_ratio and seen >= self.settle
+                            and seen % self.latch_every == 0):
+                        self._update_latch()
             return z
         found = self.core()
         if found is None:
@@ -411,14 +535,14 @@ class SpectralCoreReadout(nn.Module):
 
 
 def make_readout(kind: str, dim: int, core_gap: float = 3.0,
-                 core_momentum: float = 0.01) -> nn.Module:
+                 core_momentum: float = 0.01, core_keep: float | None = None) -> nn.Module:
     """The readout named by ``EncoderConfig.readout``."""
     if kind == "latent":
         return nn.Identity()
     if kind == "core":
         if not 0.0 < core_momentum <= 1.0:
             raise ValueError(f"core_momentum must be in (0, 1], got {core_momentum!r}")
-        return SpectralCoreReadout(dim, core_gap, momentum=core_momentum)
+        return SpectralCoreReadout(dim, core_gap, momentum=core_momentum, keep_ratio=core_keep)
     raise ValueError(f"readout must be 'latent' or 'core', got {kind!r}")
 
 

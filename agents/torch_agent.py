@@ -185,13 +185,19 @@ def core_width(agent: object) -> int | None:
     return rank() if callable(rank) else None
 
 
-def spectral_gap(agent: object) -> dict[str, float | int] | None:
-    """The widest gap in the spectrum a ``readout="core"`` agent's core is read from:
-    ``{"width": k, "ratio": r}`` (the ``k``-th eigenvalue is ``r`` times the next), found
-    or not (the core is taken where ``r >= core_gap``); None without a core readout.
-    Reported beside :func:`core_width`, so a reader sees how far from the threshold a
-    camera was."""
+def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
+    """The widest gap in the spectrum a ``readout="core"`` agent's core is read from, and
+    the width latched during training: ``{"width": k, "ratio": r, "latched": w,
+    "latched_ratio": q}``. The ``k``-th eigenvalue is ``r`` times the next; the core is
+    taken at ``k`` where ``r >= core_gap``, else at ``w`` where ``q`` (its ratio now) is at
+    least ``core_keep``; ``w`` and ``q`` are None when nothing is latched. None without a
+    core readout. Reported beside :func:`core_width`, so a reader sees how far from the
+    thresholds a camera was."""
     readout = getattr(getattr(agent, "encoder", None), "readout", None)
     widest = getattr(readout, "widest_gap", None)
     found = widest() if callable(widest) else None
-    return None if found is None else {"width": found[0], "ratio": found[1]}
+    if found is None:
+        return None
+    latched = readout.latched() if callable(getattr(readout, "latched", None)) else None
+    return {"width": found[0], "ratio": found[1], "latched": latched,
+            "latched_ratio": None if latched is None else readout.ratio_at(latched)}

@@ -68,11 +68,15 @@ FINE_MOMENTS = {**MOMENTS, "depth": 2}
 #: The sixth round's narrow latent: the fifth round's encoder with 8 whitened units (the
 #: x/y of the four bodies).
 WHITE8 = {**FINE_MOMENTS, "latent_dim": 8, "output_norm": "whiten"}
-#: The eighth and ninth rounds' readout: the spectral core where an eigenvalue ratio
-#: reaches 3 (the default), spelled out so those rows keep their meaning should it change.
-CORE_GAP3 = {"readout": "core", "core_gap": 3.0}
+#: The eighth to tenth rounds' readout: the spectral core where an eigenvalue ratio
+#: reaches 3, without hysteresis (the default until round eleven), spelled out so those
+#: rows keep their meaning.
+CORE_GAP3 = {"readout": "core", "core_gap": 3.0, "core_keep": 3.0}
 #: Round ten's readout: a core where the ratio reaches 2 (tried, not the default).
-CORE_GAP2 = {"readout": "core", "core_gap": 2.0}
+CORE_GAP2 = {"readout": "core", "core_gap": 2.0, "core_keep": 2.0}
+#: Round eleven's readout (the default): a width latched at a ratio of 3 during
+#: training, kept while its ratio is at least 2.
+CORE_HYST = {"readout": "core", "core_gap": 3.0, "core_keep": 2.0}
 
 
 #: The encoder head and depth of every ``default_*`` row up to the fourth round (the

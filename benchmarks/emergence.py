@@ -60,7 +60,9 @@ __all__ = ["OVERRIDE_FLAGS", "RESULT_VERSION", "main", "measure_checkpoint", "ru
 #: 5: ... of 16x16 maps (``depth=2``; was 8x8).
 #: 6: encoders return their calibrated whitened spectral core (``readout="core"``).
 #: 7: ``train[camera]["spectral_gap"]`` records the spectrum's widest gap, found or not.
-RESULT_VERSION = 7
+#: 8: the core readout keeps a width latched during training while its ratio is at
+#:    least 2 (``core_keep``); ``spectral_gap`` records ``latched`` and its ratio.
+RESULT_VERSION = 8
 #: Settings that have their own command-line flag (``--train-steps`` for ``train_steps``).
 OVERRIDE_FLAGS = (
     "agents",

@@ -30,10 +30,12 @@ __all__ = ["gap_trajectory", "main"]
 
 def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera: str,
                    stops: Sequence[int], run_dir: Path) -> list[dict[str, Any]]:
-    """``{"step", "widest": [k, ratio], "ratios"}`` at each of ``stops`` (increasing) for
-    the sweep agent ``agent_name`` of ``config`` (a :class:`SweepConfig`), trained on
-    ``camera`` of the recording ``train`` in ``run_dir``; ``ratios`` are the first (up to
-    16) ratios of consecutive eigenvalues of the calibrated covariance."""
+    """``{"step", "widest": [k, ratio], "latched": [w, ratio] or None, "core", "ratios"}``
+    at each of ``stops`` (increasing) for the sweep agent ``agent_name`` of ``config`` (a
+    :class:`SweepConfig`), trained on ``camera`` of the recording ``train`` in
+    ``run_dir``; ``core`` is the width ``encode`` reads (None: the full latent) and
+    ``ratios`` the first (up to 16) ratios of consecutive eigenvalues of the calibrated
+    covariance."""
     import torch
 
     from socialview.agents import train_agent
@@ -55,7 +57,10 @@ def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera:
         values = readout.spectrum()[0]
         count = min(16, len(values) - 1)
         ratios = values[:count] / values[1:count + 1].clamp_min(1e-12 * float(values[0]))
+        latched = readout.latched()
         rows.append({"step": stop, "widest": list(readout.widest_gap()),
+                     "latched": None if latched is None else [latched, readout.ratio_at(latched)],
+                     "core": readout.rank(),
                      "ratios": [round(float(r), 3) for r in ratios]})
     return rows
 

@@ -46,7 +46,9 @@ CAMERAS = ("cam0", "cam1")
 #: 8: encoders return their whitened spectral core (``readout="core"``, calibrated after
 #:    training) where their spectrum has a gap; ``train[camera]["core_width"]`` says which.
 #: 9: ``train[camera]["spectral_gap"]`` records the spectrum's widest gap, found or not.
-RESULT_VERSION = 9
+#: 10: the core readout keeps a width latched during training while its ratio is at
+#:     least 2 (``core_keep``); ``spectral_gap`` records ``latched`` and its ratio.
+RESULT_VERSION = 10
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"
 #: Side the raw frames are area-downsampled to for the ``pixels`` reference: 8x8x3 = 192

@@ -117,10 +117,17 @@ def test_calibrate_sets_the_statistics_of_the_latents_given():
     readout = SpectralCoreReadout(12)
     _track(readout, _codes(3000, 5, 12, seed=5))  # statistics of another code
     assert readout.rank() == 5
+    running = readout.running_cov.clone()
     readout.calibrate(codes)
-    assert readout.rank() == 3
-    np.testing.assert_allclose(readout.running_mean.numpy(), codes.mean(0).numpy(), atol=1e-5)
-    np.testing.assert_allclose(readout.running_cov.numpy(), np.cov(codes.numpy().T), atol=1e-4)
+    assert readout.rank() == 3 and readout.is_calibrated
+    mean, cov = readout.statistics()
+    np.testing.assert_allclose(mean.numpy(), codes.mean(0).numpy(), atol=1e-5)
+    np.testing.assert_allclose(cov.numpy(), np.cov(codes.numpy().T), atol=1e-4)
+    assert torch.equal(readout.running_cov, running)  # the running statistics stay
+    # the next training batch makes the calibration stale: the running statistics count
+    readout.train()
+    readout(codes[:64])
+    assert not readout.is_calibrated and readout.rank() == 5
     with pytest.raises(ValueError, match=r"calibrate needs \(N, 12\) latents with N > 12"):
         readout.calibrate(codes[:12])
 
@@ -142,11 +149,9 @@ def test_the_trainer_calibrates_a_core_readout_on_the_final_encoder(synthetic_da
         torch.testing.assert_close(core.encoder.state_dict()[name], weight)
     frames = calibration_frames(open_camera_stream(synthetic_dataset, "cam0"))
     latents = plain.encode(frames).double()  # the same encoder, its latent as it is
-    readout = core.encoder.readout
-    np.testing.assert_allclose(readout.running_mean.numpy(), latents.mean(0).numpy(),
-                               atol=1e-5)
-    np.testing.assert_allclose(readout.running_cov.numpy(), np.cov(latents.numpy().T),
-                               rtol=1e-4, atol=1e-6)
+    mean, cov = core.encoder.readout.statistics()
+    np.testing.assert_allclose(mean.numpy(), latents.mean(0).numpy(), atol=1e-5)
+    np.testing.assert_allclose(cov.numpy(), np.cov(latents.numpy().T), rtol=1e-4, atol=1e-6)
 
 
 def test_calibration_frames_spread_over_the_stream_without_repeats(synthetic_dataset):
@@ -184,7 +189,7 @@ def test_an_untrained_core_agent_is_calibrated_too(synthetic_dataset):
         agent = make_agent("jepa", seed=2, latent_dim=8, width=8, readout="core")
         train_agent(agent, synthetic_dataset, "cam0", steps=0, progress=False, device="cpu",
                     calibrate=calibrate)
-        cov = agent.encoder.readout.running_cov
+        cov = agent.encoder.readout.statistics()[1]
         assert torch.equal(cov, torch.eye(8)) is not calibrate
 
 
@@ -192,6 +197,7 @@ def test_a_new_agent_starts_without_statistics():
     readout = make_agent("jepa", seed=0, latent_dim=8, width=8, readout="core").encoder.readout
     assert torch.equal(readout.running_cov, torch.eye(8))
     assert int(readout.num_batches_tracked) == 0 and readout.rank() is None
+    assert readout.latched() is None and not readout.is_calibrated
 
 
 def _with_spectrum(values: list[float]) -> SpectralCoreReadout:
@@ -226,7 +232,112 @@ def test_the_widest_gap_is_reported_found_or_not_and_spectral_gap_reads_it():
     assert strict.rank() == 2
     agent = make_agent("jepa", seed=0, latent_dim=8, width=8)
     agent.encoder.readout.running_cov.copy_(readout.running_cov)
-    assert spectral_gap(agent) == {"width": 2, "ratio": pytest.approx(1.8)}
+    assert spectral_gap(agent) == {"width": 2, "ratio": pytest.approx(1.8), "latched": None,
+                                   "latched_ratio": None}
+    agent.encoder.readout.latched_width.fill_(4)  # as if latched at a clear gap in training
+    assert spectral_gap(agent)["latched_ratio"] == pytest.approx(0.45 / 0.4)
+    assert core_width(agent) is None  # 1.125 is under core_keep (2): not kept
     assert core_width(agent) is None
     assert spectral_gap(make_agent("jepa", latent_dim=8, readout="latent")) is None
     assert SpectralCoreReadout(1).widest_gap() is None
+
+
+def _spectrum_codes(values: list[float], rows: int, seed: int) -> torch.Tensor:
+    """``rows`` codes whose covariance has the eigenvalues ``values`` in one fixed basis."""
+    dim = len(values)
+    gen = torch.Generator().manual_seed(seed)
+    rotation = torch.linalg.qr(torch.randn(dim, dim, generator=torch.Generator().manual_seed(7)))[0]
+    return (torch.randn(rows, dim, generator=gen) * torch.tensor(values).sqrt()) @ rotation.T
+
+
+def _eroding(second_ratio: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """A 3-d core whose gap is 6 for 500 batches (long enough to latch) and
+    ``second_ratio`` for the 600 after."""
+    def spectrum(ratio: float) -> list[float]:
+        return [1.0, 0.9, 0.8] + [0.8 / ratio * 0.97 ** i for i in range(13)]
+
+    early = _spectrum_codes(spectrum(6.0), 64 * 500, seed=8)
+    late = _spectrum_codes(spectrum(second_ratio), 64 * 600, seed=9)
+    return early, late
+
+
+@pytest.mark.parametrize(("keep", "later", "width"), [
+    (2.0, 2.5, 3),     # latched at 6, eroded to 2.5: kept
+    (3.0, 2.5, None),  # no hysteresis: an eroded gap is no gap
+    (2.0, 1.5, None),  # eroded under the lower bound: dropped
+])
+def test_a_width_latched_in_training_is_kept_while_its_ratio_holds(keep, later, width):
+    early, late = _eroding(later)
+    readout = SpectralCoreReadout(16, keep_ratio=keep)
+    _track(readout, early)
+    assert readout.widest_gap()[0] == 3 and readout.rank() == 3
+    assert readout.latched() == (3 if keep < 3 else None)
+    _track(readout, late)
+    assert readout.widest_gap() == (3, pytest.approx(later, rel=0.15))
+    assert readout.rank() == width
+    assert readout.latched() == width
+    # the calibrated statistics of the same code are read with the same latch
+    readout.calibrate(late[:4000])
+    assert readout.rank() == width
+
+
+def test_a_spectrum_that_never_reaches_the_gap_latches_nothing():
+    """As under half-arena views: a widest ratio of about 2.5 all through training is under
+    the lower bound's reach only if it had once reached ``core_gap``; it never did."""
+    codes = _spectrum_codes([1.0, 0.9, 0.8 / 2.5] + [0.3 * 0.97 ** i for i in range(13)],
+                            64 * 500, seed=10)
+    readout = SpectralCoreReadout(16, keep_ratio=2.0)
+    _track(readout, codes)
+    assert readout.widest_gap()[1] > 2.0
+    assert readout.latched() is None and readout.rank() is None
+
+
+def test_nothing_is_latched_before_the_early_batches_are_forgotten():
+    """The first window's batches (early training) must weigh under 5% first: 4 windows."""
+    early, _ = _eroding(2.5)
+    readout = SpectralCoreReadout(16, keep_ratio=2.0, momentum=0.1)  # window: 10 batches
+    _track(readout, early[:64 * 39])
+    assert readout.latched() is None and readout.rank() == 3  # the gap itself is read
+    _track(readout, early[64 * 39:64 * 40])
+    assert readout.latched() == 3
+
+
+def test_training_in_calibrated_stages_ends_as_an_unbroken_run(synthetic_dataset, tmp_path):
+    """Calibration leaves the running statistics and the latch alone, so the emergence
+    curve's staged agents are the unbroken run's, readout included."""
+    from socialview.agents import train_agent
+
+    settings = dict(seed=1, latent_dim=8, width=8, output_norm="total", core_momentum=0.5)
+    train = dict(batch_size=16, progress=False, device="cpu")
+    unbroken = make_agent("jepa", **settings)
+    train_agent(unbroken, synthetic_dataset, "cam0", steps=6, **train)
+    staged = make_agent("jepa", **settings)
+    for stop in (2, 3, 6):
+        train_agent(staged, synthetic_dataset, "cam0", steps=stop, out_dir=tmp_path, **train)
+        assert staged.encoder.readout.is_calibrated
+    readout = staged.encoder.readout
+    assert readout.calibrated_at == readout.num_batches_tracked == 6
+    for name, value in unbroken.encoder.state_dict().items():
+        torch.testing.assert_close(staged.encoder.state_dict()[name], value)
+
+
+def test_a_state_saved_before_the_latch_loads_and_encodes_as_it_did():
+    codes = _codes(3000, 3, 12, seed=11)
+    readout = SpectralCoreReadout(12)
+    _track(readout, codes)
+    old = {k: v for k, v in readout.state_dict().items()
+           if k in ("running_mean", "running_cov", "num_batches_tracked")}
+    loaded = SpectralCoreReadout(12, keep_ratio=2.0)
+    loaded.load_state_dict(old)
+    readout.eval()
+    loaded.eval()
+    assert loaded.is_calibrated and loaded.latched() is None
+    torch.testing.assert_close(loaded(codes), readout(codes))
+
+
+def test_a_lower_bound_above_the_gap_is_refused():
+    with pytest.raises(ValueError, match=r"core_keep must be > 1 and at most core_gap "
+                                         r"\(3.0\), got 3.5"):
+        make_agent("jepa", core_keep=3.5)
+    with pytest.raises(ValueError, match=r"core_keep .* got 1.0"):
+        make_agent("jepa", core_keep=1.0)

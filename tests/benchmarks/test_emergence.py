@@ -64,7 +64,8 @@ def test_command_writes_every_output_with_checkpoints_and_flops(tiny_run):
     for train in jepa[-1]["train"].values():
         gap = train["spectral_gap"]
         assert 1 <= gap["width"] <= 8 and gap["ratio"] >= 1.0
-        assert train["core_width"] == (gap["width"] if gap["ratio"] >= 3.0 else None)
+        kept = gap["latched"] if (gap["latched_ratio"] or 0.0) >= 2.0 else None
+        assert train["core_width"] == (gap["width"] if gap["ratio"] >= 3.0 else kept)
     assert by_agent["random"][0]["train"]["cam0"]["spectral_gap"] is None  # latent readout
     with open(out / "emergence.csv", newline="") as handle:
         reader = csv.DictReader(handle)

@@ -18,7 +18,7 @@ def smoke():
 
 def test_the_trajectory_ends_where_an_unbroken_run_does(smoke, tmp_path):
     from socialview.agents import train_agent
-    from socialview.agents.torch_agent import spectral_gap
+    from socialview.agents.torch_agent import core_width, spectral_gap
     from socialview.benchmarks.sweep_cell import (
         dataset_seeds,
         derived_seed,
@@ -37,6 +37,9 @@ def test_the_trajectory_ends_where_an_unbroken_run_does(smoke, tmp_path):
                 num_threads=smoke.threads_per_cell)
     gap = spectral_gap(unbroken)
     assert rows[-1]["widest"] == [gap["width"], pytest.approx(gap["ratio"])]
+    assert rows[-1]["core"] == core_width(unbroken)
+    assert rows[-1]["latched"] == (None if gap["latched"] is None
+                                   else [gap["latched"], pytest.approx(gap["latched_ratio"])])
 
 
 @pytest.mark.parametrize(("stops", "message"), [

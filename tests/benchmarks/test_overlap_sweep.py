@@ -104,7 +104,8 @@ def test_smoke_preset_end_to_end(smoke_sweep):
         for camera in ("cam0", "cam1"):
             readout = entry["readout"]["jepa"][camera]
             gap = readout["spectral_gap"]
-            assert readout["core_width"] == (gap["width"] if gap["ratio"] >= 3.0 else None)
+            kept = gap["latched"] if (gap["latched_ratio"] or 0.0) >= 2.0 else None
+            assert readout["core_width"] == (gap["width"] if gap["ratio"] >= 3.0 else kept)
     with open(out / "sweep.csv", newline="") as handle:
         reader = csv.DictReader(handle)
         assert tuple(reader.fieldnames) == CSV_COLUMNS

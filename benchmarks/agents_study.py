@@ -600,6 +600,16 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "slide_jepa_moments_d2_core_g2": _today("jepa", "16x16 maps, spectral core at ratio 2, "
                                             "slide rig", env=SLIDE_WORLD, **FINE_MOMENTS,
                                             **CORE_GAP2),
+    # round eleven: hysteresis, a width latched at a ratio of 3 during training and kept
+    # while its ratio is at least 2 (the default since)
+    "default_jepa_moments_d2_core_hyst": _today("jepa", "16x16 maps, spectral core latched at "
+                                                "3, kept at 2", **FINE_MOMENTS, **CORE_HYST),
+    "default_jepa_moments_d2_core_hyst_10k": _today("jepa", "16x16 maps, spectral core latched "
+                                                    "at 3, kept at 2, 10,000 steps",
+                                                    steps=10000, **FINE_MOMENTS, **CORE_HYST),
+    "slide_jepa_moments_d2_core_hyst": _today("jepa", "16x16 maps, spectral core latched at 3, "
+                                              "kept at 2, slide rig", env=SLIDE_WORLD,
+                                              **FINE_MOMENTS, **CORE_HYST),
     "dark_jepa_moments_d2": _today("jepa", "16x16 maps, dark pusher", env=DARK_WORLD,
                                    **FINE_MOMENTS),
     "darkslide_supervised_moments_d2": _today("supervised", "ceiling, 16x16 maps, dark pusher, "

@@ -29,13 +29,16 @@ __all__ = ["gap_trajectory", "main"]
 
 
 def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera: str,
-                   stops: Sequence[int], run_dir: Path) -> list[dict[str, Any]]:
+                   stops: Sequence[int], run_dir: Path,
+                   running_every: int | None = None) -> list[dict[str, Any]]:
     """``{"step", "widest": [k, ratio], "latched": [w, ratio] or None, "core", "ratios"}``
     at each of ``stops`` (increasing) for the sweep agent ``agent_name`` of ``config`` (a
     :class:`SweepConfig`), trained on ``camera`` of the recording ``train`` in
     ``run_dir``; ``core`` is the width ``encode`` reads (None: the full latent) and
     ``ratios`` the first (up to 16) ratios of consecutive eigenvalues of the calibrated
-    covariance."""
+    covariance. With ``running_every``, each row also has ``"running"``: ``[batch, k,
+    ratio]``, the widest gap of the running statistics (what the readout latches from)
+    every ``running_every`` training batches since the previous stop."""
     import torch
 
     from socialview.agents import train_agent
@@ -43,6 +46,8 @@ def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera:
 
     if list(stops) != sorted(set(stops)) or not stops or stops[0] < 1:
         raise ValueError(f"stops must be increasing step counts >= 1, got {list(stops)!r}")
+    if running_every is not None and running_every < 1:
+        raise ValueError(f"running_every must be >= 1 or None, got {running_every!r}")
     torch.set_num_threads(config.threads_per_cell)
     rows = []
     for stop in stops:
@@ -50,6 +55,9 @@ def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera:
         readout = getattr(agent.encoder, "readout", None)
         if not callable(getattr(readout, "widest_gap", None)):
             raise ValueError(f"agent {agent_name!r} has no core readout (readout='core')")
+        running: list[list[float]] = []
+        if running_every is not None:
+            readout.register_forward_hook(_running_recorder(running, running_every))
         train_agent(agent, train, camera, steps=stop, out_dir=run_dir,
                     seed=derived_seed(seed, agent_name, camera, "batches"),
                     batch_size=config.batch_size, device="cpu", progress=False,
@@ -61,8 +69,23 @@ def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera:
         rows.append({"step": stop, "widest": list(readout.widest_gap()),
                      "latched": None if latched is None else [latched, readout.ratio_at(latched)],
                      "core": readout.rank(),
-                     "ratios": [round(float(r), 3) for r in ratios]})
+                     "ratios": [round(float(r), 3) for r in ratios],
+                     **({"running": running} if running_every is not None else {})})
     return rows
+
+
+def _running_recorder(into: list[list[float]], every: int) -> Any:
+    """A forward hook appending ``[batch, k, ratio]`` of a core readout's running statistics
+    to ``into`` at every ``every``-th training batch (a resumed agent counts on from its
+    checkpoint, so each stop records only its own batches)."""
+
+    def record(module: Any, _inputs: Any, _output: Any) -> None:
+        seen = int(module.num_batches_tracked)
+        if module.training and seen % every == 0:
+            width, ratio = module.widest_gap()  # the running statistics: none calibrated yet
+            into.append([seen, width, round(ratio, 3)])
+
+    return record
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--camera", default="cam0")
     parser.add_argument("--agent", default="jepa")
     parser.add_argument("--stops", type=int, nargs="+", required=True)
+    parser.add_argument("--running-every", type=int, default=None,
+                        help="also record the running statistics' widest gap every N batches")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     stored = json.loads(Path(args.config).read_text())["config"]
@@ -94,9 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     train = record_once(out / "train", config, args.overlap, dataset_seeds(data_seed)[0],
                         config.dataset_steps, args.viewpoint_shift)
     rows = gap_trajectory(config, train, args.agent, args.seed, args.camera, args.stops,
-                          out / "run")
+                          out / "run", args.running_every)
     for row in rows:
-        print(json.dumps(row), flush=True)
+        print(json.dumps({k: v for k, v in row.items() if k != "running"}), flush=True)
     write_json_atomic(out / "trajectory.json", rows)
     return 0
 

@@ -64,4 +64,17 @@ def test_the_command_writes_the_trajectory(smoke, tmp_path):
                  "--viewpoint-shift", str(smoke.viewpoint_shifts[0]), "--seed", "0",
                  "--stops", "1", "3", "--out", str(out)]) == 0
     rows = json.loads((out / "trajectory.json").read_text())
-    assert [row["step"] for row in rows] == [1, 3]
+    assert [row["step"] for row in rows] == [1, 3] and "running" not in rows[0]
+
+
+def test_the_running_statistics_are_recorded_between_stops(smoke, tmp_path):
+    from socialview.benchmarks.sweep_cell import dataset_seeds, record_once
+
+    train = record_once(tmp_path / "train", smoke, smoke.overlaps[0], dataset_seeds(0)[0],
+                        smoke.dataset_steps)
+    rows = gap_trajectory(smoke, train, "jepa", 0, "cam0", [2, 4], tmp_path / "run",
+                          running_every=1)
+    assert [[entry[0] for entry in row["running"]] for row in rows] == [[1, 2], [3, 4]]
+    assert all(entry[2] >= 1.0 for row in rows for entry in row["running"])
+    with pytest.raises(ValueError, match=r"running_every must be >= 1 or None, got 0"):
+        gap_trajectory(smoke, train, "jepa", 0, "cam0", [2], tmp_path / "run2", running_every=0)

@@ -43,9 +43,12 @@ the latent's whitened spectral core where it has one, read from the final encode
 statistics: 0.913-0.922 at 90 degrees on 5 seeds, 0.938-0.941 at 45 degrees on 3, probe
 0.95; the latent unchanged under half-arena views, which have no gap. Longer training
 erodes the gap (its ratio 3.7-22 at 800 steps, 2.4-2.8 at 10,000) below ``core_gap``
-(3), and the full latent comes back (map 0.75 at 10,000 steps). A threshold of 2 keeps
-the core (0.917) but cuts a half-arena latent whose widest ratio is 2.47 where no core
-stands out (finding 14): no fixed threshold serves both, the next thing to fix.
+(3), and a threshold of 2 that keeps it cuts a half-arena latent whose widest ratio is
+2.47 where no core stands out (finding 14). So the readout has hysteresis
+(``core_keep`` 2, finding 15): a width whose ratio reached 3 on the running statistics
+during training stays the core while its ratio is at least 2. The emergence curve then
+holds 0.91 to 5x the quick budget, and no half-arena camera of the quick sweep latches
+anything (its figures are unchanged).
 """
 
 from __future__ import annotations

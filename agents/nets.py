@@ -122,15 +122,17 @@ class EncoderConfig:
     3.7-22 at the quick budget, but 2.4-3.6 at 5x and 2.4-2.8 at 12.5x (the gap erodes
     with training); the widest ratio under half-arena views reaches 2.47 (a 12-d "core"
     that reads the state worse). The two overlap, so no threshold serves both; 3 keeps
-    the half-arena latents whole (``docs/agents-study.md``, finding 14)."""
+    the half-arena latents whole, and ``core_keep`` keeps an eroded core that once
+    passed 3 (``docs/agents-study.md``, findings 14-15)."""
     core_keep: float = 2.0
     """readout="core": hysteresis. A width whose ratio reached ``core_gap`` on the
     running statistics during training stays the core while its ratio is at least this
     (checked on the running statistics during training, and on the statistics read at
     encode time), so a core that stood out survives the erosion of its gap with longer
     training; ``core_keep = core_gap`` turns it off. Whole-arena cores measured stay at
-    2.36 or more to 5x the quick budget, and no half-arena camera measured reached 3 at
-    any point of training (``docs/agents-study.md``, findings 14-15)."""
+    2.36 or more to 5x the quick budget, and no half-arena camera measured reached 3 on
+    its running statistics once latching starts (``docs/agents-study.md``, findings
+    14-15)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance
     the core is read from (after a plain average over the first ``1 / core_momentum``
@@ -324,13 +326,12 @@ class SpectralCoreReadout(nn.Module):
     ``4 / momentum``-th batch on (when the first ``1 / momentum`` batches, from the
     encoder's fast early changes, weigh under 5% of the running statistics) and then
     every ``0.1 / momentum`` batches, the width of a gap that reaches ``min_ratio`` is
-    *latched*; it is kept while
-    its own ratio stays at least ``keep_ratio`` and dropped when it falls below. Where no
-    ratio reaches ``min_ratio``, the core is the latched width if its ratio is at least
-    ``keep_ratio``. So a core that stood out during training survives the erosion of
-    its gap with longer training, while a spectrum that never had a clear gap (a smooth
-    one whose widest ratio wanders about 2) gets no core. ``keep_ratio == min_ratio``
-    is no hysteresis at all. Agents study, finding 15.
+    *latched*; it is kept while its own ratio stays at least ``keep_ratio`` and dropped
+    when it falls below. Where no ratio reaches ``min_ratio``, the core is the latched
+    width if its ratio is at least ``keep_ratio``. So a core that stood out during
+    training survives the erosion of its gap with longer training, while a spectrum
+    that never had a clear gap (a smooth one whose widest ratio wanders about 2) gets no
+    core. ``keep_ratio == min_ratio`` is no hysteresis at all. Agents study, finding 15.
 
     :meth:`calibrate` stores the statistics of the encoder as it stands beside the
     running ones, which it leaves alone: the latch and the running statistics depend on
@@ -410,10 +411,7 @@ class SpectralCoreReadout(nn.Module):
         None for a latent too narrow to have one. ``rank`` is ``k`` where ``ratio >=
         min_ratio``; reported beside results so a reader sees how clear the gap was."""
         ratios = self._ratios(self.spectrum()[0])
-        if ratios is None:
-            return None
-        k = int(torch.argmax(ratios)) + 1
-        return k, float(ratios[k - 1])
+        return None if ratios is None else _largest(ratios)
 
     def latched(self) -> int | None:
         """The width latched during training (see the class docstring), or None."""
@@ -449,8 +447,8 @@ class SpectralCoreReadout(nn.Module):
         ratios = self._ratios(values)
         if ratios is None:
             return None
-        k = int(torch.argmax(ratios)) + 1
-        if float(ratios[k - 1]) >= self.min_ratio:
+        k, ratio = _largest(ratios)
+        if ratio >= self.min_ratio:
             return k
         width = int(self.latched_width)
         if 0 < width <= len(ratios) and float(ratios[width - 1]) >= self.keep_ratio:
@@ -465,9 +463,9 @@ class SpectralCoreReadout(nn.Module):
         ratios = self._ratios(values)
         if ratios is None:
             return
-        k = int(torch.argmax(ratios)) + 1
+        k, ratio = _largest(ratios)
         width = int(self.latched_width)
-        if float(ratios[k - 1]) >= self.min_ratio:
+        if ratio >= self.min_ratio:
             self.latched_width.fill_(k)
         elif width and float(ratios[width - 1]) < self.keep_ratio:
             self.latched_width.zero_()
@@ -532,6 +530,12 @@ class SpectralCoreReadout(nn.Module):
         out = z.new_zeros(z.shape)
         out[:, :projection.shape[1]] = (z - mean) @ projection
         return out
+
+
+def _largest(ratios: torch.Tensor) -> tuple[int, float]:
+    """``(k, ratio)`` of the largest of ``ratios`` (the ``k``-th over the ``k+1``-th)."""
+    k = int(torch.argmax(ratios)) + 1
+    return k, float(ratios[k - 1])
 
 
 def make_readout(kind: str, dim: int, core_gap: float = 3.0,

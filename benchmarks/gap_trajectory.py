@@ -13,6 +13,10 @@ gap early in training would tell a lasting core from a passing one::
     python -m socialview.benchmarks.gap_trajectory --config results/quick/config.json \\
         --overlap 0.25 --viewpoint-shift 0 --seed 2 --camera cam0 \\
         --stops 100 200 400 800 --out results/gap-trajectory/quick_0.25_seed2_cam0
+
+``--running-every N`` also records the widest gap of the running statistics every
+``N`` training batches, which is what the readout's hysteresis latches from (finding
+15); calibration leaves them alone, so the stops change nothing there either.
 """
 
 from __future__ import annotations

@@ -47,8 +47,9 @@ erodes the gap (its ratio 3.7-22 at 800 steps, 2.4-2.8 at 10,000) below ``core_g
 2.47 where no core stands out (finding 14). So the readout has hysteresis
 (``core_keep`` 2, finding 15): a width whose ratio reached 3 on the running statistics
 during training stays the core while its ratio is at least 2. The emergence curve then
-holds 0.91 to 5x the quick budget, two seeds at 10,000 steps map at 0.920 / 0.923, and
-no half-arena camera of the quick sweep latches anything (its figures are unchanged).
+holds 0.91 to 5x the quick budget, 3 of 5 seeds at 10,000 steps map at 0.920-0.923
+(the other two lose the core in a camera: 0.73 / 0.77), and no half-arena camera of the
+quick sweep latches anything (its figures are unchanged).
 """
 
 from __future__ import annotations

@@ -409,7 +409,8 @@ class SpectralCoreReadout(nn.Module):
         """``(k, ratio)``: the largest ratio of consecutive eigenvalues among the first
         ``D // 2`` (the ``k``-th over the ``k+1``-th), whatever ``min_ratio`` says, or
         None for a latent too narrow to have one. ``rank`` is ``k`` where ``ratio >=
-        min_ratio``; reported beside results so a reader sees how clear the gap was."""
+        min_ratio`` (else the latched width, if its ratio holds); reported beside results
+        so a reader sees how clear the gap was."""
         ratios = self._ratios(self.spectrum()[0])
         return None if ratios is None else _largest(ratios)
 

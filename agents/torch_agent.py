@@ -178,8 +178,9 @@ class TorchAgent:
 
 def core_width(agent: object) -> int | None:
     """Width of the whitened core ``agent.encode`` returns now (``readout="core"`` with a
-    gap in its spectrum), or None where it returns its full latent (no core readout, or
-    no gap). Reported beside results so a reader knows which latent was compared."""
+    gap in its spectrum, or a width latched in training whose ratio holds), or None where
+    it returns its full latent (no core readout, or no core). Reported beside results so
+    a reader knows which latent was compared."""
     readout = getattr(getattr(agent, "encoder", None), "readout", None)
     rank = getattr(readout, "rank", None)
     return rank() if callable(rank) else None

@@ -1,8 +1,9 @@
 """The widest spectral gap of one sweep or emergence agent along its training.
 
 A ``readout="core"`` agent reads its core where its spectrum's widest ratio of
-consecutive eigenvalues reaches ``core_gap``; sweep cells and emergence checkpoints
-record that ratio once, at the end. This trains the same agent (the sweep's agent
+consecutive eigenvalues reaches ``core_gap`` (or at a width latched during training
+while its ratio holds, ``core_keep``); sweep cells and emergence checkpoints record
+that ratio once, at the end. This trains the same agent (the sweep's agent
 and batch seeds, threads and budget) through :func:`~socialview.agents.train_agent`,
 stopping at each of ``stops`` steps: every stop resumes the last one's checkpoint and
 ends with the trainer's calibration pass, which changes no weight, so the weights at

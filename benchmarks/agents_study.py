@@ -831,13 +831,17 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
     """Record, train one agent per camera, probe both, map between them; return the row.
 
     With ``latents_to``, the evaluation latents of every camera are also saved there
-    (``.npz``, atomically) for analyses the row does not hold.
+    (``.npz``, atomically) for analyses the row does not hold. A readout with hysteresis
+    (``core_keep`` under ``core_gap``) also leaves its ``latch_history`` in the row: per
+    camera, ``[batch, k, ratio, latched, latched_ratio]`` of its running statistics at
+    every latch update (:func:`~socialview.benchmarks.gap_trajectory.running_recorder`).
     """
     import torch
 
     from socialview.agents import embed, make_agent, train_agent, world_state
     from socialview.agents.torch_agent import core_width, spectral_gap
     from socialview.alignment import episode_split
+    from socialview.benchmarks.gap_trajectory import running_recorder
     from socialview.benchmarks.sweep_cell import derived_seed
 
     torch.set_num_threads(threads)
@@ -846,10 +850,15 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
     train = _dataset(data, env, 1000 * seed + 1, WORLD["train_steps"], WORLD["episode_steps"])
     evaluation = _evaluation_dataset(root, env, seed)
     state = world_state(evaluation)
-    latents, probes, seconds, last, cores, gaps = {}, {}, {}, {}, {}, {}
+    latents, probes, seconds, last, cores, gaps, latches = {}, {}, {}, {}, {}, {}, {}
     for camera in cameras:
         agent = make_agent(spec["agent"], seed=derived_seed(seed, name, camera),
                            **_study_config(spec))
+        readout = getattr(getattr(agent, "encoder", None), "readout", None)
+        if getattr(readout, "keep_ratio", 0.0) < getattr(readout, "min_ratio", 0.0):
+            latches[camera] = []  # a readout with hysteresis: record what it latched, when
+            readout.register_forward_hook(running_recorder(latches[camera],
+                                                           readout.latch_every))
         start = time.perf_counter()
         result = train_agent(agent, train, camera, steps=spec["steps"], progress=False,
                              device="cpu", seed=derived_seed(seed, name, camera, "batches"),
@@ -872,6 +881,7 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
         "seconds_per_agent": float(np.mean(list(seconds.values()))),
         "last_metrics": last,
         **({"core_rank": cores, "spectral_gap": gaps} if cores else {}),
+        **({"latch_history": latches} if latches else {}),
         "command": f"python -m socialview.benchmarks.agents_study --variant {name} "
                    f"--seed {seed}" + (f" --threads {threads}" if threads != 2 else ""),
     }

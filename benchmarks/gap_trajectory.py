@@ -30,7 +30,7 @@ from typing import Any
 
 from socialview.benchmarks._io import write_json_atomic
 
-__all__ = ["gap_trajectory", "main"]
+__all__ = ["gap_trajectory", "main", "running_recorder"]
 
 
 def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera: str,
@@ -42,8 +42,9 @@ def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera:
     ``run_dir``; ``core`` is the width ``encode`` reads (None: the full latent) and
     ``ratios`` the first (up to 16) ratios of consecutive eigenvalues of the calibrated
     covariance. With ``running_every``, each row also has ``"running"``: ``[batch, k,
-    ratio]``, the widest gap of the running statistics (what the readout latches from)
-    every ``running_every`` training batches since the previous stop."""
+    ratio, latched, latched_ratio]`` of the running statistics (what the readout latches
+    from) every ``running_every`` training batches since the previous stop (see
+    :func:`running_recorder`)."""
     import torch
 
     from socialview.agents import train_agent
@@ -62,7 +63,7 @@ def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera:
             raise ValueError(f"agent {agent_name!r} has no core readout (readout='core')")
         running: list[list[float]] = []
         if running_every is not None:
-            readout.register_forward_hook(_running_recorder(running, running_every))
+            readout.register_forward_hook(running_recorder(running, running_every))
         train_agent(agent, train, camera, steps=stop, out_dir=run_dir,
                     seed=derived_seed(seed, agent_name, camera, "batches"),
                     batch_size=config.batch_size, device="cpu", progress=False,
@@ -79,16 +80,20 @@ def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera:
     return rows
 
 
-def _running_recorder(into: list[list[float]], every: int) -> Any:
-    """A forward hook appending ``[batch, k, ratio]`` of a core readout's running statistics
-    to ``into`` at every ``every``-th training batch (a resumed agent counts on from its
-    checkpoint, so each stop records only its own batches)."""
+def running_recorder(into: list[list[Any]], every: int) -> Any:
+    """A forward hook appending ``[batch, k, ratio, latched, latched_ratio]`` of a core
+    readout's running statistics to ``into`` at every ``every``-th training batch: the
+    widest gap, and the width latched after that batch's update (None: nothing) with its
+    ratio (None likewise). A resumed agent counts on from its checkpoint, so each stop
+    records only its own batches; the agents study stores the same record in its rows."""
 
     def record(module: Any, _inputs: Any, _output: Any) -> None:
         seen = int(module.num_batches_tracked)
         if module.training and seen % every == 0:
             width, ratio = module.widest_gap()  # the running statistics: none calibrated yet
-            into.append([seen, width, round(ratio, 3)])
+            latched = module.latched()
+            into.append([seen, width, round(ratio, 3), latched,
+                         None if latched is None else round(module.ratio_at(latched), 3)])
 
     return record
 

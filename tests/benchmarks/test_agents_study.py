@@ -104,3 +104,28 @@ def test_whitened_principal_subspaces_of_two_codes_of_one_state_are_an_orthogona
     whole = _map_r2(views[0], views[1], test)["orthogonal"]
     cut = [whitened_principal(v, ~test, 4) for v in views]
     assert _map_r2(cut[0], cut[1], test)["orthogonal"] > 0.9 > whole + 0.2
+
+
+@pytest.mark.slow
+def test_a_hysteresis_readout_leaves_its_latch_history_in_the_row(tmp_path, monkeypatch):
+    """A row of a readout with hysteresis records, per camera, the running statistics'
+    widest gap and the latched width at every latch update, up to the last batch."""
+    from socialview.benchmarks import agents_study
+
+    monkeypatch.setitem(agents_study.WORLD, "train_steps", 120)
+    monkeypatch.setitem(agents_study.WORLD, "eval_steps", 120)
+    monkeypatch.setitem(agents_study.WORLD, "episode_steps", 20)
+    config = {**agents_study.FINE_MOMENTS, **agents_study.CORE_HYST, "core_momentum": 0.2,
+              "width": 8, "latent_dim": 8}
+    spec = _today("jepa", "tiny", steps=30, **config)
+    spec["batch_size"] = 8
+    row = agents_study.run_variant("tiny", spec, 0, tmp_path, threads=1, cameras=("cam0",))
+    history = row["latch_history"]["cam0"]
+    assert [entry[0] for entry in history] == list(range(1, 31))  # every batch at momentum 0.2
+    assert all(len(entry) == 5 and entry[2] >= 1.0 for entry in history)
+    assert all((entry[3] is None) == (entry[4] is None) for entry in history)
+    # nothing latches before the statistics settle (4 / momentum batches)
+    assert all(entry[3] is None for entry in history if entry[0] < 20)
+    # after that, a widest gap at a ratio of 3 or more is what is latched
+    settled = [entry for entry in history if entry[0] >= 20 and entry[2] >= 3.0]
+    assert settled and all(entry[3] == entry[1] for entry in settled)

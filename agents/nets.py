@@ -411,8 +411,15 @@ class SpectralCoreReadout(nn.Module):
         None for a latent too narrow to have one. ``rank`` is ``k`` where ``ratio >=
         min_ratio`` (else the latched width, if its ratio holds); reported beside results
         so a reader sees how clear the gap was."""
-        ratios = self._ratios(self.spectrum()[0])
+        ratios = self.ratios()
         return None if ratios is None else _largest(ratios)
+
+    def ratios(self) -> torch.Tensor | None:
+        """Ratios of consecutive eigenvalues of :meth:`statistics`' covariance among the
+        first ``D // 2`` (the ``k``-th over the ``k+1``-th at index ``k - 1``; 0 after a
+        direction under ``min_share`` of the first), or None for a latent too narrow to
+        have one: what :meth:`widest_gap`, :meth:`ratio_at` and the latch read."""
+        return self._ratios(self.spectrum()[0])
 
     def latched(self) -> int | None:
         """The width latched during training (see the class docstring), or None."""
@@ -422,7 +429,7 @@ class SpectralCoreReadout(nn.Module):
     def ratio_at(self, width: int) -> float:
         """The ratio of the ``width``-th eigenvalue to the next in the statistics read (0
         after a direction under ``min_share`` of the first, or beyond the first ``D // 2``)."""
-        ratios = self._ratios(self.spectrum()[0])
+        ratios = self.ratios()
         if ratios is None or not 0 < width <= len(ratios):
             return 0.0
         return float(ratios[width - 1])

@@ -810,6 +810,21 @@ def principal_subspace(row: dict[str, Any], latents: dict[str, np.ndarray],
     return out
 
 
+def core_at(raw: np.ndarray, mean: np.ndarray, cov: np.ndarray, width: int | None
+            ) -> np.ndarray:
+    """What a core readout with statistics ``(mean, cov)`` returns for latents ``raw``
+    ``(N, D)`` were its core ``width`` wide (None: no core, ``raw`` itself): the ``width``
+    leading principal directions whitened, then zeros, so the width stays ``D``. Replays
+    another latch rule on a row's saved latents (:func:`run_variant`)."""
+    if width is None:
+        return raw
+    values, vectors = np.linalg.eigh(cov.astype(np.float64))
+    values, vectors = values[::-1], vectors[:, ::-1]
+    out = np.zeros_like(raw)
+    out[:, :width] = (raw - mean) @ (vectors[:, :width] / np.sqrt(values[:width]))
+    return out
+
+
 def _evaluation_dataset(root: Path, env: dict[str, Any], seed: int) -> Path:
     """The study's separately seeded evaluation recording for ``env`` and ``seed``."""
     return _dataset(root / "data", env, 1000 * seed + 2, WORLD["eval_steps"],
@@ -833,8 +848,12 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
     With ``latents_to``, the evaluation latents of every camera are also saved there
     (``.npz``, atomically) for analyses the row does not hold. A readout with hysteresis
     (``core_keep`` under ``core_gap``) also leaves its ``latch_history`` in the row: per
-    camera, ``[batch, k, ratio, latched, latched_ratio]`` of its running statistics at
-    every latch update (:func:`~socialview.benchmarks.gap_trajectory.running_recorder`).
+    camera, ``[batch, k, ratio, latched, latched_ratio, ratios]`` of its running
+    statistics at every latch update
+    (:func:`~socialview.benchmarks.gap_trajectory.running_recorder`), and the ``.npz``
+    also holds each camera's latents before the readout (``<camera>_raw``) and the
+    calibrated statistics read (``<camera>_calibrated_mean``, ``<camera>_calibrated_cov``),
+    so the core any width would give can be computed again (:func:`core_at`).
     """
     import torch
 
@@ -851,6 +870,7 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
     evaluation = _evaluation_dataset(root, env, seed)
     state = world_state(evaluation)
     latents, probes, seconds, last, cores, gaps, latches = {}, {}, {}, {}, {}, {}, {}
+    extras: dict[str, np.ndarray] = {}
     for camera in cameras:
         agent = make_agent(spec["agent"], seed=derived_seed(seed, name, camera),
                            **_study_config(spec))
@@ -869,11 +889,20 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
         if getattr(agent, "needs_calibration", False):
             cores[camera] = core_width(agent)
             gaps[camera] = spectral_gap(agent)
+        if camera in latches:  # the latents before the readout, and what it read them with
+            raw: list[np.ndarray] = []
+            handle = readout.register_forward_hook(
+                lambda _m, inputs, _o, raw=raw: raw.append(inputs[0].detach().numpy()))
         latents[camera] = embed(agent, evaluation, camera)
+        if camera in latches:
+            handle.remove()
+            extras[f"{camera}_raw"] = np.concatenate(raw)
+            extras[f"{camera}_calibrated_mean"] = readout.statistics()[0].numpy()
+            extras[f"{camera}_calibrated_cov"] = readout.statistics()[1].numpy()
         probes[camera] = probe_summary(latents[camera], state, camera)
     test = episode_split(state.episode, 0.25)
     if latents_to is not None:
-        save_npz_atomic(latents_to, test=test, **latents)
+        save_npz_atomic(latents_to, test=test, **latents, **extras)
     mapped = _map_r2(latents["cam0"], latents["cam1"], test) if len(latents) == 2 else None
     return {
         "variant": name, "seed": seed, "spec": spec, "world": {**WORLD, "env": env},

@@ -42,7 +42,7 @@ def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera:
     ``run_dir``; ``core`` is the width ``encode`` reads (None: the full latent) and
     ``ratios`` the first (up to 16) ratios of consecutive eigenvalues of the calibrated
     covariance. With ``running_every``, each row also has ``"running"``: ``[batch, k,
-    ratio, latched, latched_ratio]`` of the running statistics (what the readout latches
+    ratio, latched, latched_ratio, ratios]`` of the running statistics (what the readout latches
     from) every ``running_every`` training batches since the previous stop (see
     :func:`running_recorder`)."""
     import torch
@@ -81,19 +81,24 @@ def gap_trajectory(config: Any, train: Path, agent_name: str, seed: int, camera:
 
 
 def running_recorder(into: list[list[Any]], every: int) -> Any:
-    """A forward hook appending ``[batch, k, ratio, latched, latched_ratio]`` of a core
-    readout's running statistics to ``into`` at every ``every``-th training batch: the
-    widest gap, and the width latched after that batch's update (None: nothing) with its
-    ratio (None likewise). A resumed agent counts on from its checkpoint, so each stop
+    """A forward hook appending ``[batch, k, ratio, latched, latched_ratio, ratios]`` of
+    a core readout's running statistics to ``into`` at every ``every``-th training batch:
+    the widest gap, the width latched after that batch's update (None: nothing) with its
+    ratio (None likewise), and the first (up to 16) ratios of consecutive eigenvalues
+    (0 after a negligible direction), from which any latch rule can be replayed: the
+    latch changes no weight. A resumed agent counts on from its checkpoint, so each stop
     records only its own batches; the agents study stores the same record in its rows."""
 
     def record(module: Any, _inputs: Any, _output: Any) -> None:
         seen = int(module.num_batches_tracked)
         if module.training and seen % every == 0:
-            width, ratio = module.widest_gap()  # the running statistics: none calibrated yet
+            ratios = module.ratios()  # the running statistics: none calibrated yet
+            width = int(ratios.argmax()) + 1
+            ratio = float(ratios[width - 1])
             latched = module.latched()
             into.append([seen, width, round(ratio, 3), latched,
-                         None if latched is None else round(module.ratio_at(latched), 3)])
+                         None if latched is None else round(float(ratios[latched - 1]), 3),
+                         [round(float(r), 3) for r in ratios[:16]]])
 
     return record
 

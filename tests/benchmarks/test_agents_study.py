@@ -119,13 +119,22 @@ def test_a_hysteresis_readout_leaves_its_latch_history_in_the_row(tmp_path, monk
               "width": 8, "latent_dim": 8}
     spec = _today("jepa", "tiny", steps=30, **config)
     spec["batch_size"] = 8
-    row = agents_study.run_variant("tiny", spec, 0, tmp_path, threads=1, cameras=("cam0",))
+    saved = tmp_path / "row.npz"
+    row = agents_study.run_variant("tiny", spec, 0, tmp_path, threads=1, cameras=("cam0",),
+                                   latents_to=saved)
     history = row["latch_history"]["cam0"]
     assert [entry[0] for entry in history] == list(range(1, 31))  # every batch at momentum 0.2
-    assert all(len(entry) == 5 and entry[2] >= 1.0 for entry in history)
+    assert all(len(entry) == 6 and entry[2] >= 1.0 for entry in history)
+    assert all(entry[2] == max(entry[5]) for entry in history)  # widest among the ratios
     assert all((entry[3] is None) == (entry[4] is None) for entry in history)
     # nothing latches before the statistics settle (4 / momentum batches)
     assert all(entry[3] is None for entry in history if entry[0] < 20)
     # after that, a widest gap at a ratio of 3 or more is what is latched
     settled = [entry for entry in history if entry[0] >= 20 and entry[2] >= 3.0]
     assert settled and all(entry[3] == entry[1] for entry in settled)
+    # the saved latents before the readout and its statistics give back the core it read
+    assert row["core_rank"]["cam0"] is not None
+    with np.load(saved) as arrays:
+        replayed = agents_study.core_at(arrays["cam0_raw"], arrays["cam0_calibrated_mean"],
+                                        arrays["cam0_calibrated_cov"], row["core_rank"]["cam0"])
+        np.testing.assert_allclose(np.abs(replayed), np.abs(arrays["cam0"]), atol=1e-3)

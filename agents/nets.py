@@ -133,6 +133,13 @@ class EncoderConfig:
     2.36 or more to 5x the quick budget, and no half-arena camera measured reached 3 on
     its running statistics once latching starts (``docs/agents-study.md``, findings
     14-15)."""
+    core_sticky: bool = False
+    """readout="core" with hysteresis: if True, a latched width is kept while its ratio
+    is at least ``core_keep`` even when another width's ratio reaches ``core_gap`` later,
+    and is read before it. False (round eleven's rule): the latest width to reach
+    ``core_gap`` replaces it. At 10,000 steps one whole-arena camera's latch moved from
+    its 8-d core to a passing 14-d gap and was then dropped (``docs/agents-study.md``,
+    finding 16)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance
     the core is read from (after a plain average over the first ``1 / core_momentum``
@@ -185,7 +192,7 @@ class ConvEncoder(nn.Module):
         self.out_norm = make_output_norm(cfg.output_norm, cfg.latent_dim,
                                          whiten_shrinkage=cfg.whiten_shrinkage)
         self.readout = make_readout(cfg.readout, cfg.latent_dim, cfg.core_gap,
-                                    cfg.core_momentum, cfg.core_keep)
+                                    cfg.core_momentum, cfg.core_keep, cfg.core_sticky)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -332,6 +339,8 @@ class SpectralCoreReadout(nn.Module):
     training survives the erosion of its gap with longer training, while a spectrum
     that never had a clear gap (a smooth one whose widest ratio wanders about 2) gets no
     core. ``keep_ratio == min_ratio`` is no hysteresis at all. Agents study, finding 15.
+    ``sticky``: a latched width whose ratio holds is neither replaced by a later gap
+    elsewhere nor read after one (finding 16).
 
     :meth:`calibrate` stores the statistics of the encoder as it stands beside the
     running ones, which it leaves alone: the latch and the running statistics depend on
@@ -340,7 +349,8 @@ class SpectralCoreReadout(nn.Module):
     """
 
     def __init__(self, dim: int, min_ratio: float = 3.0, momentum: float = 0.01,
-                 min_share: float = 0.01, keep_ratio: float | None = None) -> None:
+                 min_share: float = 0.01, keep_ratio: float | None = None,
+                 sticky: bool = False) -> None:
         super().__init__()
         if not min_ratio > 1.0:
             raise ValueError(f"core_gap must be > 1 (a ratio of eigenvalues), got {min_ratio!r}")
@@ -349,7 +359,7 @@ class SpectralCoreReadout(nn.Module):
             raise ValueError(f"core_keep must be > 1 and at most core_gap ({min_ratio!r}), "
                              f"got {keep_ratio!r}")
         self.min_ratio, self.keep_ratio = float(min_ratio), float(keep)
-        self.momentum, self.min_share = momentum, min_share
+        self.momentum, self.min_share, self.sticky = momentum, min_share, bool(sticky)
         # latch only once the first window of batches weighs under 5%: early in training
         # the running statistics mix encoders far apart, and a half-arena camera's showed
         # ratios of 5 after the 32nd direction at 100-200 steps (agents study, finding 15)
@@ -451,21 +461,24 @@ class SpectralCoreReadout(nn.Module):
     def _width(self, values: torch.Tensor) -> int | None:
         """The core's width for the descending eigenvalues ``values``: the widest gap's if
         it reaches ``min_ratio``, else the latched width's if its ratio is at least
-        ``keep_ratio``, else None."""
+        ``keep_ratio``, else None; with ``sticky``, a latched width whose ratio holds
+        comes first."""
         ratios = self._ratios(values)
         if ratios is None:
             return None
         k, ratio = _largest(ratios)
+        width = int(self.latched_width)
+        held = 0 < width <= len(ratios) and float(ratios[width - 1]) >= self.keep_ratio
+        if held and self.sticky:
+            return width
         if ratio >= self.min_ratio:
             return k
-        width = int(self.latched_width)
-        if 0 < width <= len(ratios) and float(ratios[width - 1]) >= self.keep_ratio:
-            return width
-        return None
+        return width if held else None
 
     @torch.no_grad()
     def _update_latch(self) -> None:
-        """Latch the widest gap of the running statistics if it reaches ``min_ratio``;
+        """Latch the widest gap of the running statistics if it reaches ``min_ratio``
+        (with ``sticky``, only when no latched width's ratio holds at ``keep_ratio``);
         drop a latched width whose ratio fell under ``keep_ratio``."""
         values = torch.linalg.eigvalsh(self.running_cov.double()).flip(0)
         ratios = self._ratios(values)
@@ -473,9 +486,12 @@ class SpectralCoreReadout(nn.Module):
             return
         k, ratio = _largest(ratios)
         width = int(self.latched_width)
+        held = 0 < width <= len(ratios) and float(ratios[width - 1]) >= self.keep_ratio
+        if held and self.sticky:
+            return
         if ratio >= self.min_ratio:
             self.latched_width.fill_(k)
-        elif width and float(ratios[width - 1]) < self.keep_ratio:
+        elif width and not held:
             self.latched_width.zero_()
 
     def core(self) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -546,15 +562,16 @@ def _largest(ratios: torch.Tensor) -> tuple[int, float]:
     return k, float(ratios[k - 1])
 
 
-def make_readout(kind: str, dim: int, core_gap: float = 3.0,
-                 core_momentum: float = 0.01, core_keep: float | None = None) -> nn.Module:
+def make_readout(kind: str, dim: int, core_gap: float = 3.0, core_momentum: float = 0.01,
+                 core_keep: float | None = None, core_sticky: bool = False) -> nn.Module:
     """The readout named by ``EncoderConfig.readout``."""
     if kind == "latent":
         return nn.Identity()
     if kind == "core":
         if not 0.0 < core_momentum <= 1.0:
             raise ValueError(f"core_momentum must be in (0, 1], got {core_momentum!r}")
-        return SpectralCoreReadout(dim, core_gap, momentum=core_momentum, keep_ratio=core_keep)
+        return SpectralCoreReadout(dim, core_gap, momentum=core_momentum, keep_ratio=core_keep,
+                                   sticky=core_sticky)
     raise ValueError(f"readout must be 'latent' or 'core', got {kind!r}")
 
 

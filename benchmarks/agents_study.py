@@ -76,7 +76,10 @@ CORE_GAP3 = {"readout": "core", "core_gap": 3.0, "core_keep": 3.0}
 CORE_GAP2 = {"readout": "core", "core_gap": 2.0, "core_keep": 2.0}
 #: Round eleven's readout (the default): a width latched at a ratio of 3 during
 #: training, kept while its ratio is at least 2.
-CORE_HYST = {"readout": "core", "core_gap": 3.0, "core_keep": 2.0}
+CORE_HYST = {"readout": "core", "core_gap": 3.0, "core_keep": 2.0, "core_sticky": False}
+#: Round twelve's readout (tried, not the default): a latched width kept while its
+#: ratio is at least 1.5, whatever other width reaches 3 later.
+CORE_STICKY = {"readout": "core", "core_gap": 3.0, "core_keep": 1.5, "core_sticky": True}
 
 
 #: The encoder head and depth of every ``default_*`` row up to the fourth round (the
@@ -607,6 +610,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "default_jepa_moments_d2_core_hyst_10k": _today("jepa", "16x16 maps, spectral core latched "
                                                     "at 3, kept at 2, 10,000 steps",
                                                     steps=10000, **FINE_MOMENTS, **CORE_HYST),
+    # round twelve: the latch kept while its ratio is at least 1.5 (finding 16)
+    "default_jepa_moments_d2_core_sticky_10k": _today("jepa", "16x16 maps, spectral core "
+                                                      "latched at 3, kept at 1.5 whatever "
+                                                      "passes 3 later, 10,000 steps",
+                                                      steps=10000, **FINE_MOMENTS,
+                                                      **CORE_STICKY),
     "slide_jepa_moments_d2_core_hyst": _today("jepa", "16x16 maps, spectral core latched at 3, "
                                               "kept at 2, slide rig", env=SLIDE_WORLD,
                                               **FINE_MOMENTS, **CORE_HYST),

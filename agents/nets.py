@@ -484,15 +484,10 @@ class SpectralCoreReadout(nn.Module):
         ratios = self._ratios(values)
         if ratios is None:
             return
-        k, ratio = _largest(ratios)
         width = int(self.latched_width)
-        held = 0 < width <= len(ratios) and float(ratios[width - 1]) >= self.keep_ratio
-        if held and self.sticky:
-            return
-        if ratio >= self.min_ratio:
-            self.latched_width.fill_(k)
-        elif width and not held:
-            self.latched_width.zero_()
+        held = float(ratios[width - 1]) if 0 < width <= len(ratios) else 0.0
+        self.latched_width.fill_(latch_after(width, _largest(ratios), held, self.min_ratio,
+                                             self.keep_ratio, self.sticky))
 
     def core(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """``(mean, projection)`` of the current core (``projection`` is ``(D, k)``: the
@@ -554,6 +549,20 @@ class SpectralCoreReadout(nn.Module):
         out = z.new_zeros(z.shape)
         out[:, :projection.shape[1]] = (z - mean) @ projection
         return out
+
+
+def latch_after(latched: int, widest: tuple[int, float], latched_ratio: float,
+                min_ratio: float, keep_ratio: float, sticky: bool) -> int:
+    """The width :class:`SpectralCoreReadout` latches at an update (0: none), given the
+    width ``latched`` before it (0: none), the running statistics' ``widest`` gap ``(k,
+    ratio)`` and the ratio at ``latched`` now (``latched_ratio``). A pure function, so a
+    recorded history of gaps replays any rule (the agents study's ``--replay-latch``)."""
+    held = latched > 0 and latched_ratio >= keep_ratio
+    if held and sticky:
+        return latched
+    if widest[1] >= min_ratio:
+        return widest[0]
+    return latched if held else 0
 
 
 def _largest(ratios: torch.Tensor) -> tuple[int, float]:

@@ -834,6 +834,51 @@ def core_at(raw: np.ndarray, mean: np.ndarray, cov: np.ndarray, width: int | Non
     return out
 
 
+def replay_latch(row: dict[str, Any], latents: dict[str, np.ndarray], keep: float,
+                 sticky: bool, root: Path) -> dict[str, Any]:
+    """Probe and map of a two-camera row of a readout with hysteresis as another latch
+    rule (``keep``, ``sticky``; ``core_gap`` and momentum as the row's) would have read
+    it: the rule replays the row's ``latch_history`` through
+    :func:`~socialview.agents.nets.latch_after` (latching changes no weight, so the
+    training is the row's own), and the core is read from the saved latents before the
+    readout and its calibrated statistics as the readout itself reads it. A latched width
+    past the 16 recorded ratios counts as failed unless it is the widest gap."""
+    import torch
+
+    from socialview.agents import world_state
+    from socialview.agents.nets import SpectralCoreReadout, latch_after
+
+    config = {**_study_config(row["spec"])}
+    gap, momentum = config.get("core_gap", 3.0), config.get("core_momentum", 0.01)
+    if "latch_history" not in row:
+        raise ValueError(f"row {row['variant']!r} seed {row['seed']} has no latch_history "
+                         f"(a readout with hysteresis, recorded since round twelve)")
+    state = world_state(_evaluation_dataset(root, row["world"]["env"], row["seed"]))
+    test = latents["test"].astype(bool)
+    widths, cut, probes = {}, {}, {}
+    for camera in ("cam0", "cam1"):
+        mean, cov = (latents[f"{camera}_calibrated_{name}"] for name in ("mean", "cov"))
+        readout = SpectralCoreReadout(len(mean), gap, momentum, keep_ratio=keep, sticky=sticky)
+        latched = 0
+        for batch, k, ratio, _was, _was_ratio, ratios in row["latch_history"][camera]:
+            if batch < readout.settle:
+                continue
+            now = (ratios[latched - 1] if 0 < latched <= len(ratios)
+                   else ratio if latched == k else 0.0)
+            latched = latch_after(latched, (k, ratio), now, gap, keep, sticky)
+        readout.calibrated_mean.copy_(torch.from_numpy(mean))
+        readout.calibrated_cov.copy_(torch.from_numpy(cov))
+        readout.calibrated_at.fill_(0)  # calibrated after the batches it has (none) seen
+        readout.latched_width.fill_(latched)
+        widths[camera] = readout.rank()
+        cut[camera] = core_at(latents[f"{camera}_raw"], mean, cov, widths[camera])
+        probes[camera] = probe_summary(cut[camera], state, camera)
+    return {"variant": row["variant"], "seed": row["seed"], "keep": keep, "sticky": sticky,
+            "core_rank": widths,
+            "pooled_r2": [probes[c]["pooled_r2"] for c in ("cam0", "cam1")],
+            "map_r2": _map_r2(cut["cam0"], cut["cam1"], test)}
+
+
 def _evaluation_dataset(root: Path, env: dict[str, Any], seed: int) -> Path:
     """The study's separately seeded evaluation recording for ``env`` and ``seed``."""
     return _dataset(root / "data", env, 1000 * seed + 2, WORLD["eval_steps"],
@@ -969,6 +1014,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--principal", type=int, nargs="+", metavar="K",
                         help="for the cached rows of --variant/--seed: probe and map their "
                              "latents cut to K whitened leading principal directions")
+    parser.add_argument("--replay-latch", nargs=2, metavar=("KEEP", "STICKY"),
+                        help="for the cached rows of --variant/--seed (a readout with "
+                             "hysteresis): probe and map them as a latch kept at ratio KEEP, "
+                             "STICKY 'sticky' or 'latest', would have read them")
     args = parser.parse_args(argv)
     if args.list:
         for name, spec in VARIANTS.items():
@@ -982,6 +1031,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [v for v in args.variant if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; see --list")
+    if args.replay_latch:
+        keep, rule = float(args.replay_latch[0]), args.replay_latch[1]
+        if rule not in ("sticky", "latest"):
+            parser.error(f"--replay-latch STICKY must be 'sticky' or 'latest', got {rule!r}")
+        for name in args.variant:
+            for seed in args.seed:
+                path = root / "rows" / f"{name}_seed{seed}.json"
+                if not path.exists():
+                    parser.error(f"no cached row {path}; run --variant {name} --seed {seed}")
+                with np.load(path.with_suffix(".npz")) as saved:
+                    latents = dict(saved)
+                print(json.dumps(replay_latch(json.loads(path.read_text()), latents, keep,
+                                              rule == "sticky", root)), flush=True)
+        return 0
     if args.principal:
         for name in args.variant:
             for seed in args.seed:

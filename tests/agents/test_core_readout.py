@@ -344,3 +344,42 @@ def test_a_lower_bound_above_the_gap_is_refused():
         make_agent("jepa", core_keep=3.5)
     with pytest.raises(ValueError, match=r"core_keep .* got 1.0"):
         make_agent("jepa", core_keep=1.0)
+
+
+def _moving_gap() -> tuple[torch.Tensor, torch.Tensor]:
+    """A 3-d core at a ratio of 6 for 60 batches, then eroded to 2.5 while a 5-d gap
+    reaches 4 for 100 batches: as one whole-arena camera's latch moved from its 8-d core
+    to a passing 14-d gap at 10,000 steps (agents study, finding 16)."""
+    early = _spectrum_codes([1.0, 0.9, 0.8] + [0.8 / 6 * 0.97 ** i for i in range(13)],
+                            64 * 60, seed=11)
+    late = _spectrum_codes([1.0, 0.9, 0.8, 0.32, 0.31] + [0.31 / 4 * 0.97 ** i for i in range(11)],
+                           64 * 100, seed=12)
+    return early, late
+
+
+@pytest.mark.parametrize(("sticky", "width"), [(False, 5), (True, 3)])
+def test_a_sticky_latch_keeps_its_width_when_another_gap_passes_later(sticky, width):
+    early, late = _moving_gap()
+    readout = SpectralCoreReadout(16, keep_ratio=2.0, momentum=0.1, sticky=sticky)
+    _track(readout, early)
+    assert readout.latched() == 3
+    _track(readout, late)
+    assert readout.widest_gap() == (5, pytest.approx(4.0, rel=0.15))
+    assert readout.ratio_at(3) == pytest.approx(2.5, rel=0.15)
+    assert readout.latched() == width and readout.rank() == width
+    readout.calibrate(late[:4000])  # read first from the calibrated statistics too
+    assert readout.rank() == width
+
+
+def test_a_sticky_latch_whose_ratio_fails_lets_a_new_gap_latch():
+    early, late = _moving_gap()
+    readout = SpectralCoreReadout(16, keep_ratio=2.6, momentum=0.1, sticky=True)
+    _track(readout, early)
+    assert readout.latched() == 3
+    _track(readout, late)  # the 3-d ratio, about 2.5, is under 2.6: the 5-d gap takes over
+    assert readout.latched() == 5 and readout.rank() == 5
+
+
+def test_the_sticky_option_reaches_the_readout():
+    assert make_agent("jepa", latent_dim=8, width=8, core_sticky=True).encoder.readout.sticky
+    assert not make_agent("jepa", latent_dim=8, width=8).encoder.readout.sticky

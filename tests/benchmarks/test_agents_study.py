@@ -120,8 +120,7 @@ def test_a_hysteresis_readout_leaves_its_latch_history_in_the_row(tmp_path, monk
     spec = _today("jepa", "tiny", steps=30, **config)
     spec["batch_size"] = 8
     saved = tmp_path / "row.npz"
-    row = agents_study.run_variant("tiny", spec, 0, tmp_path, threads=1, cameras=("cam0",),
-                                   latents_to=saved)
+    row = agents_study.run_variant("tiny", spec, 0, tmp_path, threads=1, latents_to=saved)
     history = row["latch_history"]["cam0"]
     assert [entry[0] for entry in history] == list(range(1, 31))  # every batch at momentum 0.2
     assert all(len(entry) == 6 and entry[2] >= 1.0 for entry in history)
@@ -138,3 +137,11 @@ def test_a_hysteresis_readout_leaves_its_latch_history_in_the_row(tmp_path, monk
         replayed = agents_study.core_at(arrays["cam0_raw"], arrays["cam0_calibrated_mean"],
                                         arrays["cam0_calibrated_cov"], row["core_rank"]["cam0"])
         np.testing.assert_allclose(np.abs(replayed), np.abs(arrays["cam0"]), atol=1e-3)
+        latents = dict(arrays)
+    # replaying the row's own rule from its history reads what the readout read
+    same = agents_study.replay_latch(row, latents, 2.0, False, tmp_path)
+    assert same["core_rank"] == row["core_rank"]
+    assert same["map_r2"]["orthogonal"] == pytest.approx(row["map_r2"]["orthogonal"], abs=1e-4)
+    with pytest.raises(ValueError, match="has no latch_history"):
+        without = {key: value for key, value in row.items() if key != "latch_history"}
+        agents_study.replay_latch(without, latents, 2.0, False, tmp_path)

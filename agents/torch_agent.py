@@ -190,8 +190,9 @@ def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
     """The widest gap in the spectrum a ``readout="core"`` agent's core is read from, and
     the width latched during training: ``{"width": k, "ratio": r, "latched": w,
     "latched_ratio": q}``. The ``k``-th eigenvalue is ``r`` times the next; the core is
-    taken at ``k`` where ``r >= core_gap``, else at ``w`` where ``q`` (its ratio now) is at
-    least ``core_keep``; ``w`` and ``q`` are None when nothing is latched. None without a
+    taken at ``w`` where ``q`` (its ratio now) is at least ``core_keep`` (with
+    ``core_sticky``, the default; without it only when ``r < core_gap``), else at ``k``
+    where ``r >= core_gap``; ``w`` and ``q`` are None when nothing is latched. None without a
     core readout. Reported beside :func:`core_width`, so a reader sees how far from the
     thresholds a camera was."""
     readout = getattr(getattr(agent, "encoder", None), "readout", None)

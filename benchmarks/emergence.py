@@ -62,7 +62,9 @@ __all__ = ["OVERRIDE_FLAGS", "RESULT_VERSION", "main", "measure_checkpoint", "ru
 #: 7: ``train[camera]["spectral_gap"]`` records the spectrum's widest gap, found or not.
 #: 8: the core readout keeps a width latched during training while its ratio is at
 #:    least 2 (``core_keep``); ``spectral_gap`` records ``latched`` and its ratio.
-RESULT_VERSION = 8
+#: 9: ... while its ratio is at least 1.5, whatever other width reaches ``core_gap``
+#:    later (``core_keep=1.5, core_sticky=True``).
+RESULT_VERSION = 9
 #: Settings that have their own command-line flag (``--train-steps`` for ``train_steps``).
 OVERRIDE_FLAGS = (
     "agents",

@@ -48,7 +48,9 @@ CAMERAS = ("cam0", "cam1")
 #: 9: ``train[camera]["spectral_gap"]`` records the spectrum's widest gap, found or not.
 #: 10: the core readout keeps a width latched during training while its ratio is at
 #:     least 2 (``core_keep``); ``spectral_gap`` records ``latched`` and its ratio.
-RESULT_VERSION = 10
+#: 11: ... while its ratio is at least 1.5, whatever other width reaches ``core_gap``
+#:     later (``core_keep=1.5, core_sticky=True``).
+RESULT_VERSION = 11
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"
 #: Side the raw frames are area-downsampled to for the ``pixels`` reference: 8x8x3 = 192

@@ -239,7 +239,7 @@ def test_the_widest_gap_is_reported_found_or_not_and_spectral_gap_reads_it():
                                    "latched_ratio": None}
     agent.encoder.readout.latched_width.fill_(4)  # as if latched at a clear gap in training
     assert spectral_gap(agent)["latched_ratio"] == pytest.approx(0.45 / 0.4)
-    assert core_width(agent) is None  # 1.125 is under core_keep (2): not kept
+    assert core_width(agent) is None  # 1.125 is under core_keep (1.5): not kept
     assert core_width(agent) is None
     assert spectral_gap(make_agent("jepa", latent_dim=8, readout="latent")) is None
     assert SpectralCoreReadout(1).widest_gap() is None
@@ -380,6 +380,8 @@ def test_a_sticky_latch_whose_ratio_fails_lets_a_new_gap_latch():
     assert readout.latched() == 5 and readout.rank() == 5
 
 
-def test_the_sticky_option_reaches_the_readout():
-    assert make_agent("jepa", latent_dim=8, width=8, core_sticky=True).encoder.readout.sticky
-    assert not make_agent("jepa", latent_dim=8, width=8).encoder.readout.sticky
+def test_the_sticky_latch_kept_at_1_5_is_the_default_and_the_options_reach_the_readout():
+    default = make_agent("jepa", latent_dim=8, width=8).encoder.readout
+    assert default.sticky and default.keep_ratio == 1.5 and default.min_ratio == 3.0
+    old = make_agent("jepa", latent_dim=8, width=8, core_sticky=False, core_keep=2.0)
+    assert not old.encoder.readout.sticky and old.encoder.readout.keep_ratio == 2.0

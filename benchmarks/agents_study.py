@@ -86,6 +86,8 @@ CORE_STICKY = {"readout": "core", "core_gap": 3.0, "core_keep": 1.5, "core_stick
 #: default until the "moments" head replaced it), spelled out so those rows keep their
 #: meaning.
 FLATTEN_ERA = {"head": "flatten", "keypoints": 64, "depth": 3}
+#: Frames of the ``full`` sweep preset's training recordings (``dataset_steps``).
+FULL_TRAIN_FRAMES = 20000
 ENCODER_AGENTS = ("jepa", "supervised", "random", "autoencoder")
 
 
@@ -143,6 +145,13 @@ def _running(spec: dict[str, Any]) -> dict[str, Any]:
     return {**spec, "calibrate": False}
 
 
+def _full_recording(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` trained on a recording of :data:`FULL_TRAIN_FRAMES` frames, the ``full``
+    sweep preset's, instead of the study's :data:`WORLD` ``train_steps`` (the evaluation
+    recording is the study's own)."""
+    return {**spec, "train_frames": FULL_TRAIN_FRAMES}
+
+
 def _white8(agent: str, what: str = "", slide: bool = False, steps: int = 800,
             batch_size: int | None = None, env: dict[str, Any] | None = None,
             **config: Any) -> dict[str, Any]:
@@ -161,7 +170,7 @@ def _white8(agent: str, what: str = "", slide: bool = False, steps: int = 800,
 
 #: name -> {"agent", "config", "steps", "env" (overrides of WORLD["env"]), "note"}
 VARIANTS: dict[str, dict[str, Any]] = {
-    # today"s defaults (SocialView-v1"s 200 ms steps, the default encoder and objective)
+    # today's defaults (SocialView-v1's 200 ms steps, the default encoder and objective)
     "default_jepa": _today("jepa", "the default jepa (InfoNCE, 3 steps ahead), quick budget"),
     "default_supervised": _today("supervised", "ceiling of the default encoder"),
     "default_random": _today("random", "the default encoder, untrained", steps=0),
@@ -616,6 +625,16 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                       "passes 3 later, 10,000 steps",
                                                       steps=10000, **FINE_MOMENTS,
                                                       **CORE_STICKY),
+    # the full budget: 10,000 steps on the full preset's 20,000-frame recordings, with
+    # today's readout (round twelve's latch, the default since) and its two controls
+    "full_jepa_moments_d2_core_sticky": _full_recording(_today(
+        "jepa", "16x16 maps, spectral core latched at 3, kept at 1.5 whatever passes 3 later, "
+        "10,000 steps on 20,000 frames", steps=10000, **FINE_MOMENTS, **CORE_STICKY)),
+    "full_random_moments_d2_core_sticky": _full_recording(_today(
+        "random", "16x16 maps, untrained, the same readout, calibrated on 20,000 frames",
+        steps=0, **FINE_MOMENTS, **CORE_STICKY)),
+    "full_pca": _full_recording(_today("pca", "raw-pixel PCA, fitted on 64 batches of 20,000 "
+                                       "frames", steps=64)),
     "slide_jepa_moments_d2_core_hyst": _today("jepa", "16x16 maps, spectral core latched at 3, "
                                               "kept at 2, slide rig", env=SLIDE_WORLD,
                                               **FINE_MOMENTS, **CORE_HYST),
@@ -898,6 +917,8 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
                 threads: int = 2, cameras: Sequence[str] = ("cam0", "cam1"),
                 latents_to: Path | None = None) -> dict[str, Any]:
     """Record, train one agent per camera, probe both, map between them; return the row.
+    The training recording has ``spec["train_frames"]`` frames if the spec names them (the
+    ``full_*`` variants), else :data:`WORLD`'s ``train_steps``.
 
     With ``latents_to``, the evaluation latents of every camera are also saved there
     (``.npz``, atomically) for analyses the row does not hold. A readout with hysteresis
@@ -920,7 +941,8 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
     torch.set_num_threads(threads)
     env = {**WORLD["env"], **spec.get("env", {})}
     data = root / "data"
-    train = _dataset(data, env, 1000 * seed + 1, WORLD["train_steps"], WORLD["episode_steps"])
+    frames = spec.get("train_frames", WORLD["train_steps"])
+    train = _dataset(data, env, 1000 * seed + 1, frames, WORLD["episode_steps"])
     evaluation = _evaluation_dataset(root, env, seed)
     state = world_state(evaluation)
     latents, probes, seconds, last, cores, gaps, latches = {}, {}, {}, {}, {}, {}, {}
@@ -959,7 +981,8 @@ def run_variant(name: str, spec: dict[str, Any], seed: int, root: Path,
         save_npz_atomic(latents_to, test=test, **latents, **extras)
     mapped = _map_r2(latents["cam0"], latents["cam1"], test) if len(latents) == 2 else None
     return {
-        "variant": name, "seed": seed, "spec": spec, "world": {**WORLD, "env": env},
+        "variant": name, "seed": seed, "spec": spec,
+        "world": {**WORLD, "env": env, "train_steps": frames},
         "probe": probes, "map_r2": mapped,
         "seconds_per_agent": float(np.mean(list(seconds.values()))),
         "last_metrics": last,

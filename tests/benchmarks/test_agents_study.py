@@ -145,3 +145,19 @@ def test_a_hysteresis_readout_leaves_its_latch_history_in_the_row(tmp_path, monk
     with pytest.raises(ValueError, match="has no latch_history"):
         without = {key: value for key, value in row.items() if key != "latch_history"}
         agents_study.replay_latch(without, latents, 2.0, False, tmp_path)
+
+
+def test_a_variant_naming_train_frames_trains_on_a_recording_that_long(tmp_path, monkeypatch):
+    """The ``full_*`` rows train on the full preset's 20,000 frames; the row's world says
+    how many frames its agents saw, and the evaluation recording stays the study's."""
+    from socialview.benchmarks import agents_study
+
+    assert VARIANTS["full_jepa_moments_d2_core_sticky"]["train_frames"] == 20000
+    monkeypatch.setitem(agents_study.WORLD, "train_steps", 40)
+    monkeypatch.setitem(agents_study.WORLD, "eval_steps", 80)
+    monkeypatch.setitem(agents_study.WORLD, "episode_steps", 20)
+    spec = {**_today("random", "tiny", steps=0, width=8, latent_dim=8), "train_frames": 60}
+    row = agents_study.run_variant("tiny", spec, 0, tmp_path, threads=1, cameras=("cam0",))
+    assert row["world"]["train_steps"] == 60
+    recorded = sorted(path.name.rsplit("_n", 1)[1] for path in (tmp_path / "data").iterdir())
+    assert recorded == ["60_ep20", "80_ep20"]

@@ -341,9 +341,17 @@ def _unjson_param(v: Any) -> Any:
 
 
 def _procrustes_rotation(Xc: np.ndarray, Yc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Semi-orthogonal ``W`` maximising ``trace(W.T @ Xc.T @ Yc)``, and the singular values."""
+    """Semi-orthogonal ``W`` maximising ``trace(W.T @ Xc.T @ Yc)``, and the singular values.
+
+    LAPACK's divide-and-conquer SVD (``gesdd``, the fast one) can fail to converge on a
+    matrix the QR-iteration driver (``gesvd``) decomposes; one did in a quick-sweep cell's
+    permutation null (a shuffled pairing of 64-d latents, single-threaded OpenBLAS beside
+    torch), so that driver is the fallback."""
     M = Xc.T @ Yc
-    U, s, Vt = scipy.linalg.svd(M, full_matrices=False, lapack_driver="gesdd")
+    try:
+        U, s, Vt = scipy.linalg.svd(M, full_matrices=False, lapack_driver="gesdd")
+    except np.linalg.LinAlgError:
+        U, s, Vt = scipy.linalg.svd(M, full_matrices=False, lapack_driver="gesvd")
     return U @ Vt, s
 
 

@@ -266,3 +266,27 @@ def test_centring_uses_training_means() -> None:
     for kind in ("orthogonal", "similarity", "affine", "ridge"):
         m = fit_map(X, Y, kind)
         np.testing.assert_allclose(m.transform(X.mean(0, keepdims=True))[0], Y.mean(0), atol=1e-12)
+
+
+def test_the_orthogonal_map_falls_back_to_the_qr_svd_when_divide_and_conquer_fails(monkeypatch):
+    """gesdd failed to converge in a quick-sweep cell's permutation null (and succeeded on
+    the same matrix in another process); the map then takes gesvd's decomposition, the
+    same rotation, instead of losing the cell."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 6))
+    rotation = np.linalg.qr(rng.normal(size=(6, 6)))[0]
+    Y = X @ rotation + 0.01 * rng.normal(size=(200, 6))
+    expected = fit_map(X, Y, "orthogonal").W_
+    real_svd, drivers = scipy.linalg.svd, []
+
+    def failing_divide_and_conquer(a, *args, lapack_driver="gesdd", **kwargs):
+        drivers.append(lapack_driver)
+        if lapack_driver == "gesdd":
+            raise np.linalg.LinAlgError("SVD did not converge")
+        return real_svd(a, *args, lapack_driver=lapack_driver, **kwargs)
+
+    monkeypatch.setattr(scipy.linalg, "svd", failing_divide_and_conquer)
+    W = fit_map(X, Y, "orthogonal").W_
+    assert drivers == ["gesdd", "gesvd"]
+    np.testing.assert_allclose(W, expected, atol=1e-10)
+    np.testing.assert_allclose(W, rotation, atol=0.01)

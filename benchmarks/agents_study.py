@@ -633,8 +633,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "full_random_moments_d2_core_sticky": _full_recording(_today(
         "random", "16x16 maps, untrained, the same readout, calibrated on 20,000 frames",
         steps=0, **FINE_MOMENTS, **CORE_STICKY)),
-    "full_pca": _full_recording(_today("pca", "raw-pixel PCA, fitted on 64 batches of 20,000 "
-                                       "frames", steps=64)),
+    "full_pca": _full_recording(_today("pca", "raw-pixel PCA, a 2,048-frame reservoir of 64 "
+                                       "batches of the 20,000 frames (the full preset's)",
+                                       steps=64)),
     "slide_jepa_moments_d2_core_hyst": _today("jepa", "16x16 maps, spectral core latched at 3, "
                                               "kept at 2, slide rig", env=SLIDE_WORLD,
                                               **FINE_MOMENTS, **CORE_HYST),

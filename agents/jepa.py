@@ -42,15 +42,16 @@ measured variants (findings 7-11); none helped, so all are off by default. The e
 the latent's whitened spectral core where it has one, read from the final encoder's
 statistics: 0.913-0.922 at 90 degrees on 5 seeds, 0.938-0.941 at 45 degrees on 3, probe
 0.95; the latent unchanged under half-arena views, which have no gap. Longer training
-erodes the gap (its ratio 3.7-22 at 800 steps, 2.4-2.8 at 10,000) below ``core_gap``
+erodes the gap (its ratio 3.7-22 at 800 steps, 1.84-2.87 at 10,000) below ``core_gap``
 (3), and a threshold of 2 that keeps it cuts a half-arena latent whose widest ratio is
 2.47 where no core stands out (finding 14). So the readout has hysteresis
 (findings 15-16): a width whose ratio reached 3 on the running statistics during
 training stays the core while its ratio is at least 1.5 (``core_keep``), whatever other
 width reaches 3 later (``core_sticky``). At 10,000 steps every camera of 5 seeds keeps
 its 8-d core and maps at 0.905-0.923 (round eleven's bound of 2, without the sticky
-latch, lost a camera's core in 2 of them: 0.73 / 0.77); no half-arena camera of the quick
-sweep latches anything.
+latch, lost a camera's core in 2 of them: 0.73 / 0.77), and at 0.941-0.945 (probe
+0.95-0.97) on the ``full`` preset's 20,000-frame recordings (finding 17); no half-arena
+camera of the quick sweep latches anything.
 """
 
 from __future__ import annotations

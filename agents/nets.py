@@ -119,7 +119,7 @@ class EncoderConfig:
     """readout="core": the smallest ratio of consecutive eigenvalues that counts as a gap
     (after one of the first ``latent_dim // 2`` directions that holds at least 1% of the
     first's variance). Measured at the default's 8th direction with whole-arena views:
-    3.7-22 at the quick budget, but 2.4-3.6 at 5x and 2.4-2.8 at 12.5x (the gap erodes
+    3.7-22 at the quick budget, but 2.4-3.6 at 5x and 1.84-2.87 at 12.5x (the gap erodes
     with training); the widest ratio under half-arena views reaches 2.47 (a 12-d "core"
     that reads the state worse). The two overlap, so no threshold serves both; 3 keeps
     the half-arena latents whole, and ``core_keep`` keeps an eroded core that once
@@ -130,10 +130,10 @@ class EncoderConfig:
     (checked on the running statistics during training, and on the statistics read at
     encode time), so a core that stood out survives the erosion of its gap with longer
     training; ``core_keep = core_gap`` turns it off. Whole-arena cores measured fall to
-    1.84-2.65 at 10,000 steps, where a bound of 2 (round eleven's) dropped two seeds'
-    cores; no half-arena camera measured reached 3 on its running statistics once
-    latching starts, so it latches nothing to keep (``docs/agents-study.md``, findings
-    14-16)."""
+    1.84-2.87 at 10,000 steps on 6,000 frames (2.44-3.62 on 20,000), where a bound of 2
+    (round eleven's) dropped two seeds' cores; no half-arena camera measured reached 3
+    on its running statistics once latching starts, so it latches nothing to keep
+    (``docs/agents-study.md``, findings 14-16)."""
     core_sticky: bool = True
     """readout="core" with hysteresis: if True (the default), a latched width is kept
     while its ratio is at least ``core_keep`` even when another width's ratio reaches

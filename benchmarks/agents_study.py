@@ -39,6 +39,7 @@ import numpy as np
 
 from socialview.benchmarks._io import save_npz_atomic, write_json_atomic
 from socialview.benchmarks.probes import probe_summary
+from socialview.benchmarks.sweep_config import PRESETS
 
 __all__ = ["VARIANTS", "WORLD", "main", "principal_subspace", "run_variant", "whitened_principal"]
 
@@ -86,8 +87,9 @@ CORE_STICKY = {"readout": "core", "core_gap": 3.0, "core_keep": 1.5, "core_stick
 #: default until the "moments" head replaced it), spelled out so those rows keep their
 #: meaning.
 FLATTEN_ERA = {"head": "flatten", "keypoints": 64, "depth": 3}
-#: Frames of the ``full`` sweep preset's training recordings (``dataset_steps``).
-FULL_TRAIN_FRAMES = 20000
+#: The ``full`` sweep preset, whose training recordings, steps and PCA batches the
+#: ``full_*`` rows take.
+FULL = PRESETS["full"]
 ENCODER_AGENTS = ("jepa", "supervised", "random", "autoencoder")
 
 
@@ -146,10 +148,10 @@ def _running(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _full_recording(spec: dict[str, Any]) -> dict[str, Any]:
-    """``spec`` trained on a recording of :data:`FULL_TRAIN_FRAMES` frames, the ``full``
-    sweep preset's, instead of the study's :data:`WORLD` ``train_steps`` (the evaluation
-    recording is the study's own)."""
-    return {**spec, "train_frames": FULL_TRAIN_FRAMES}
+    """``spec`` trained on a recording of the :data:`FULL` preset's ``dataset_steps``
+    frames instead of the study's :data:`WORLD` ``train_steps`` (the evaluation recording
+    is the study's own)."""
+    return {**spec, "train_frames": FULL["dataset_steps"]}
 
 
 def _white8(agent: str, what: str = "", slide: bool = False, steps: int = 800,
@@ -629,13 +631,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # today's readout (round twelve's latch, the default since) and its two controls
     "full_jepa_moments_d2_core_sticky": _full_recording(_today(
         "jepa", "16x16 maps, spectral core latched at 3, kept at 1.5 whatever passes 3 later, "
-        "10,000 steps on 20,000 frames", steps=10000, **FINE_MOMENTS, **CORE_STICKY)),
+        "10,000 steps on 20,000 frames", steps=FULL["train_steps"], **FINE_MOMENTS,
+        **CORE_STICKY)),
     "full_random_moments_d2_core_sticky": _full_recording(_today(
         "random", "16x16 maps, untrained, the same readout, calibrated on 20,000 frames",
         steps=0, **FINE_MOMENTS, **CORE_STICKY)),
     "full_pca": _full_recording(_today("pca", "raw-pixel PCA, a 2,048-frame reservoir of 64 "
                                        "batches of the 20,000 frames (the full preset's)",
-                                       steps=64)),
+                                       steps=FULL["agent_steps"]["pca"])),
     "slide_jepa_moments_d2_core_hyst": _today("jepa", "16x16 maps, spectral core latched at 3, "
                                               "kept at 2, slide rig", env=SLIDE_WORLD,
                                               **FINE_MOMENTS, **CORE_HYST),

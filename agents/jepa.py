@@ -98,7 +98,11 @@ class JEPAConfig(EncoderConfig):
     """Width of one action (the SocialView dataset has 2)."""
     horizon: int = 3
     """k: predict the target embedding of frame t+k (3: 0.6 s of SocialView-v1's world).
-    One step ahead, every objective tried learned no positions (docs/agents-study.md)."""
+    One step ahead, every objective tried learned no positions (docs/agents-study.md).
+    2 reads the pusher better under half-arena views but, where both cameras see the
+    whole arena, leaves 10-12 strong latent directions in some cameras instead of 8, so
+    two cameras' cores differ in width and the map falls to 0.51-0.73 in 2-3 of 5
+    seeds (finding 18); 5 and 8 read the world worse."""
     rollout: bool = False
     """If True, apply a one-step predictor k times and score every intermediate step;
     if False, one predictor call sees all k actions and predicts z_{t+k} directly."""
@@ -107,7 +111,11 @@ class JEPAConfig(EncoderConfig):
     predictor_layers: int = 2
     """Linear layers in the predictor MLP."""
     lr: float = 1e-3
-    """AdamW learning rate."""
+    """AdamW learning rate. 2e-3 trains the 800-step quick budget further (half-arena
+    state probe +0.014 on its full latent, whole-arena maps 0.921-0.933 on 5 seeds) but
+    sharpens the latent's spectrum, so the core readout latched false cores in the quick
+    sweep's half-arena cells (a 12-d one in a ``jepa`` camera, a 1-d one in a
+    ``supervised`` camera): it stays at 1e-3 (docs/agents-study.md, finding 18)."""
     weight_decay: float = 1e-5
     """AdamW weight decay."""
     ema_momentum: float = 0.99

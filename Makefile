@@ -6,10 +6,15 @@
 # TORCH_SPEC pins the CPU build of PyTorch that lies on this machine kind's disk;
 # setup.cfg keeps an ordinary range, so elsewhere `pip install socialview` picks
 # whatever torch suits the machine (override: make test TORCH_SPEC=torch).
+# MUJOCO_SPEC pins the MuJoCo that made the committed results (docs/): a later patch
+# release simulates the same seeds into other trajectories (4.0.1 moved quick-sweep
+# cells by up to ~0.03; docs/agents-study.md, finding 18), while 4.0.0 remakes them
+# to float rounding. setup.cfg keeps its range (override: MUJOCO_SPEC=mujoco).
 
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
+MUJOCO_SPEC ?= mujoco==4.0.0
 SWEEP_ARGS ?= --preset quick --jobs 2 --threads-per-cell 1 --out results/quick
 BIN := $(VENV)/bin
 export MUJOCO_GL ?= egl
@@ -20,7 +25,7 @@ export PYOPENGL_PLATFORM ?= egl
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" "$(MUJOCO_SPEC)"
 
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .

@@ -9,7 +9,7 @@
 # MUJOCO_SPEC pins the MuJoCo that made the committed results (docs/): a later patch
 # release simulates the same seeds into other trajectories (4.0.1 moved quick-sweep
 # cells by up to ~0.03; docs/agents-study.md, finding 18), while 4.0.0 remakes them
-# to float rounding. setup.cfg keeps its range (override: MUJOCO_SPEC=mujoco).
+# (every figure within 0.007). setup.cfg keeps its range (override: MUJOCO_SPEC=mujoco).
 
 PYTHON ?= python3
 VENV ?= .venv

@@ -111,10 +111,10 @@ class JEPAConfig(EncoderConfig):
     predictor_layers: int = 2
     """Linear layers in the predictor MLP."""
     lr: float = 1e-3
-    """AdamW learning rate. 2e-3 trains the 800-step quick budget further (half-arena
-    state probe +0.014 on its full latent, whole-arena maps 0.921-0.933 on 5 seeds) but
-    sharpens the latent's spectrum, so the core readout latched false cores in the quick
-    sweep's half-arena cells (a 12-d one in a ``jepa`` camera, a 1-d one in a
+    """AdamW learning rate. 2e-3 trains the 800-step quick budget further (state probe
+    +0.014 in the quick sweep's half-arena cells, whole-arena maps 0.921-0.933 on 5
+    seeds) but sharpens the latent's spectrum, so the core readout latched false cores
+    in those half-arena cells (a 12-d one in a ``jepa`` camera, a 1-d one in a
     ``supervised`` camera): it stays at 1e-3 (docs/agents-study.md, finding 18)."""
     weight_decay: float = 1e-5
     """AdamW weight decay."""

@@ -644,7 +644,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # screen in docs/sweep-screen, finding 18), checked where both cameras see the whole
     # arena, with today's readout
     "default_jepa_sticky": _today("jepa", "16x16 maps, today's readout, lr 1e-3, 3 ahead "
-                                  "(today's default)", **FINE_MOMENTS, **CORE_STICKY),
+                                  "(today's default)", **FINE_MOMENTS, **CORE_STICKY,
+                                  lr=1e-3, horizon=3),
     "default_jepa_lr2_h2": _today("jepa", "16x16 maps, today's readout, lr 2e-3, 2 ahead",
                                   **FINE_MOMENTS, **CORE_STICKY, **LR2_H2),
     "default_jepa_lr2": _today("jepa", "16x16 maps, today's readout, lr 2e-3, 3 ahead",

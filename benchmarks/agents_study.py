@@ -82,10 +82,6 @@ CORE_HYST = {"readout": "core", "core_gap": 3.0, "core_keep": 2.0, "core_sticky"
 #: ratio is at least 1.5, whatever other width reaches 3 later.
 CORE_STICKY = {"readout": "core", "core_gap": 3.0, "core_keep": 1.5, "core_sticky": True}
 
-#: Round thirteen's candidate (finding 18): learning rate 2e-3 and the target 2 steps
-#: ahead (neither became the default).
-LR2_H2 = {"lr": 2e-3, "horizon": 2}
-
 
 #: The encoder head and depth of every ``default_*`` row up to the fourth round (the
 #: default until the "moments" head replaced it), spelled out so those rows keep their
@@ -647,7 +643,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                   "(today's default)", **FINE_MOMENTS, **CORE_STICKY,
                                   lr=1e-3, horizon=3),
     "default_jepa_lr2_h2": _today("jepa", "16x16 maps, today's readout, lr 2e-3, 2 ahead",
-                                  **FINE_MOMENTS, **CORE_STICKY, **LR2_H2),
+                                  **FINE_MOMENTS, **CORE_STICKY, lr=2e-3, horizon=2),
     "default_jepa_lr2": _today("jepa", "16x16 maps, today's readout, lr 2e-3, 3 ahead",
                                **FINE_MOMENTS, **CORE_STICKY, lr=2e-3, horizon=3),
     "default_jepa_h2": _today("jepa", "16x16 maps, today's readout, lr 1e-3, 2 ahead",

@@ -1,6 +1,6 @@
 """The sweep screen's configs (docs/sweep-screen): each is a valid sweep config that
-names the learning rates its rows were made with, so its command still remakes them
-whatever the defaults become."""
+names the learning rates its rows were made with (the setting the screen is about), so
+its command keeps its meaning if those defaults change."""
 
 from __future__ import annotations
 

@@ -112,9 +112,9 @@ class EncoderConfig:
     (``train_agent(calibrate=True)``). "latent": the normalised latent, always. With
     whole-arena cameras the default ``jepa``'s spectrum drops after its 8th direction
     (the x/y of four bodies): its core is an orthogonal map apart between cameras at
-    0.913-0.922 (5 seeds, 90 degrees), its full latent at 0.85-0.88; under half-arena
-    views there is no gap and the latent comes back as it is (``docs/agents-study.md``,
-    findings 11-13)."""
+    0.913-0.922 (5 seeds, 90 degrees; 0.921-0.933 at lr 2e-3), its full latent at
+    0.85-0.88; under half-arena views there is almost never a gap and the latent comes
+    back as it is (``docs/agents-study.md``, findings 11-13 and 19)."""
     core_gap: float = 3.0
     """readout="core": the smallest ratio of consecutive eigenvalues that counts as a gap
     (after one of the first ``latent_dim // 2`` directions that holds at least 1% of the
@@ -131,8 +131,10 @@ class EncoderConfig:
     encode time), so a core that stood out survives the erosion of its gap with longer
     training; ``core_keep = core_gap`` turns it off. Whole-arena cores measured fall to
     1.84-2.87 at 10,000 steps on 6,000 frames (2.44-3.62 on 20,000), where a bound of 2
-    (round eleven's) dropped two seeds' cores; no half-arena camera measured reached 3
-    on its running statistics once latching starts, so it latches nothing to keep
+    (round eleven's) dropped two seeds' cores; at lr 1e-3 no half-arena camera measured
+    reached 3 on its running statistics once latching starts, so it latches nothing to
+    keep (at 2e-3, one ``jepa`` camera of 18 in the quick sweep latched a 12-d core,
+    finding 19)
     (``docs/agents-study.md``, findings 14-16)."""
     core_sticky: bool = True
     """readout="core" with hysteresis: if True (the default), a latched width is kept
@@ -142,6 +144,15 @@ class EncoderConfig:
     latch moved from its 8-d core to a passing 14-d gap and was then dropped; with both
     changes every camera of 5 seeds keeps its 8-d core (3 trained, 2 replayed;
     ``docs/agents-study.md``, finding 16)."""
+    core_share: float = 0.8
+    """readout="core": the least share of the latent's variance a core's directions must
+    hold; a gap before it counts as none. A core is most of the latent: the default
+    ``jepa``'s whole-arena 8-d cores hold 0.94-0.99 of its variance at the quick budget
+    (0.87-0.93 at 10,000 steps on 20,000 frames), while the one
+    false core that wrecked a probe (a ``supervised`` camera under half-arena views at
+    lr 2e-3, its 1-d "core" at ratio 3.66 read at 0.07) held 0.43. 0 turns the guard
+    off (the rule before round fourteen). It does not catch a 12-d half-arena core that
+    held 0.95 (``docs/agents-study.md``, finding 19)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance
     the core is read from (after a plain average over the first ``1 / core_momentum``
@@ -194,7 +205,8 @@ class ConvEncoder(nn.Module):
         self.out_norm = make_output_norm(cfg.output_norm, cfg.latent_dim,
                                          whiten_shrinkage=cfg.whiten_shrinkage)
         self.readout = make_readout(cfg.readout, cfg.latent_dim, cfg.core_gap,
-                                    cfg.core_momentum, cfg.core_keep, cfg.core_sticky)
+                                    cfg.core_momentum, cfg.core_keep, cfg.core_sticky,
+                                    cfg.core_share)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -323,13 +335,15 @@ class SpectralCoreReadout(nn.Module):
 
     The core: the ``k`` leading principal directions, where ``k`` (up to ``D // 2``) is
     where the ratio of consecutive eigenvalues is largest, if that ratio is at least
-    ``min_ratio`` and the core's last direction has at least ``min_share`` of the first
-    one's variance; the output is those ``k`` whitened coordinates followed by ``D - k``
-    zeros, so its width stays ``D``. Two agents whose latents are the same state in
-    different coordinates plus weaker detail of their own agree on the core up to a
-    rotation; the detail, which no map between them can carry, is left out. Like
-    scikit-learn's ``PCA(whiten=True)`` with the number of components read off the
-    spectrum; the statistics come from the agent's own training batches, never labels.
+    ``min_ratio``, the core's last direction has at least ``min_share`` of the first
+    one's variance and the ``k`` directions hold at least ``core_share`` of the latent's
+    variance (a width that fails either test has ratio 0); the output is those ``k``
+    whitened coordinates followed by ``D - k`` zeros, so its width stays ``D``. Two
+    agents whose latents are the same state in different coordinates plus weaker detail
+    of their own agree on the core up to a rotation; the detail, which no map between
+    them can carry, is left out. Like scikit-learn's ``PCA(whiten=True)`` with the
+    number of components read off the spectrum; the statistics come from the agent's own
+    training batches, never labels.
 
     Hysteresis (``keep_ratio`` below ``min_ratio``): during training, from the
     ``4 / momentum``-th batch on (when the first ``1 / momentum`` batches, from the
@@ -352,10 +366,14 @@ class SpectralCoreReadout(nn.Module):
 
     def __init__(self, dim: int, min_ratio: float = 3.0, momentum: float = 0.01,
                  min_share: float = 0.01, keep_ratio: float | None = None,
-                 sticky: bool = False) -> None:
+                 sticky: bool = False, core_share: float = 0.0) -> None:
         super().__init__()
         if not min_ratio > 1.0:
             raise ValueError(f"core_gap must be > 1 (a ratio of eigenvalues), got {min_ratio!r}")
+        if not 0.0 <= core_share < 1.0:
+            raise ValueError(f"core_share must be in [0, 1) (a share of the latent's "
+                             f"variance; 0: no guard), got {core_share!r}")
+        self.core_share = float(core_share)
         keep = min_ratio if keep_ratio is None else keep_ratio
         if not 1.0 < keep <= min_ratio:
             raise ValueError(f"core_keep must be > 1 and at most core_gap ({min_ratio!r}), "
@@ -422,15 +440,17 @@ class SpectralCoreReadout(nn.Module):
         ``D // 2`` (the ``k``-th over the ``k+1``-th), whatever ``min_ratio`` says, or
         None for a latent too narrow to have one. ``rank`` is ``k`` where ``ratio >=
         min_ratio`` (else the latched width, if its ratio holds); reported beside results
-        so a reader sees how clear the gap was."""
-        ratios = self.ratios()
+        so a reader sees how clear the gap was. Its width need not pass ``core_share``
+        (:meth:`variance_share` says whether it does)."""
+        ratios = self._ratios(self.spectrum()[0], guarded=False)
         return None if ratios is None else _largest(ratios)
 
     def ratios(self) -> torch.Tensor | None:
         """Ratios of consecutive eigenvalues of :meth:`statistics`' covariance among the
         first ``D // 2`` (the ``k``-th over the ``k+1``-th at index ``k - 1``; 0 after a
-        direction under ``min_share`` of the first), or None for a latent too narrow to
-        have one: what :meth:`widest_gap`, :meth:`ratio_at` and the latch read."""
+        direction under ``min_share`` of the first or where the leading directions hold
+        under ``core_share`` of the variance), or None for a latent too narrow to have
+        one: what :meth:`ratio_at`, the core's width and the latch read."""
         return self._ratios(self.spectrum()[0])
 
     def latched(self) -> int | None:
@@ -446,10 +466,21 @@ class SpectralCoreReadout(nn.Module):
             return 0.0
         return float(ratios[width - 1])
 
-    def _ratios(self, values: torch.Tensor) -> torch.Tensor | None:
+    def variance_share(self, width: int) -> float:
+        """Share of the latent's variance (in the statistics read) that its ``width``
+        leading principal directions hold: 1 where the latent is its core and nothing
+        else, lower the more variance lies in the directions a core of that width leaves
+        out. Reported beside the gap, so a reader sees how much a core reads."""
+        values = self.spectrum()[0].clamp_min(0.0)
+        if not 0 < width <= len(values):
+            raise ValueError(f"width must be in [1, {len(values)}], got {width!r}")
+        return float(values[:width].sum() / values.sum().clamp_min(1e-30))
+
+    def _ratios(self, values: torch.Tensor, guarded: bool = True) -> torch.Tensor | None:
         """Ratios of consecutive eigenvalues (descending ``values``) among the first
-        ``D // 2``, 0 after a direction under ``min_share`` of the first; None for a latent
-        too narrow to have one."""
+        ``D // 2``, 0 after a direction under ``min_share`` of the first or (if
+        ``guarded``) where the leading directions hold under ``core_share`` of the
+        variance; None for a latent too narrow to have one."""
         top = min(len(values) // 2, len(values) - 1)
         if top < 1:
             return None
@@ -458,7 +489,13 @@ class SpectralCoreReadout(nn.Module):
         # a core ends on a direction of some weight: a gap after a negligible one (before
         # the numerically zero directions of a latent wider than the features under it,
         # or the traces training leaves in the running covariance) would whiten noise
-        return torch.where(values[:top] >= self.min_share * first, ratios, 0.0)
+        keep = values[:top] >= self.min_share * first
+        if guarded:
+            # and it is most of the latent: a gap after a few directions that hold little
+            # of its variance cuts away the rest of what the latent knows (finding 19)
+            positive = values.clamp_min(0.0)
+            keep &= positive.cumsum(0)[:top] / positive.sum().clamp_min(1e-30) >= self.core_share
+        return torch.where(keep, ratios, 0.0)
 
     def _width(self, values: torch.Tensor) -> int | None:
         """The core's width for the descending eigenvalues ``values``: the widest gap's if
@@ -574,7 +611,8 @@ def _largest(ratios: torch.Tensor) -> tuple[int, float]:
 
 
 def make_readout(kind: str, dim: int, core_gap: float = 3.0, core_momentum: float = 0.01,
-                 core_keep: float | None = None, core_sticky: bool = False) -> nn.Module:
+                 core_keep: float | None = None, core_sticky: bool = False,
+                 core_share: float = 0.0) -> nn.Module:
     """The readout named by ``EncoderConfig.readout``."""
     if kind == "latent":
         return nn.Identity()
@@ -582,7 +620,7 @@ def make_readout(kind: str, dim: int, core_gap: float = 3.0, core_momentum: floa
         if not 0.0 < core_momentum <= 1.0:
             raise ValueError(f"core_momentum must be in (0, 1], got {core_momentum!r}")
         return SpectralCoreReadout(dim, core_gap, momentum=core_momentum, keep_ratio=core_keep,
-                                   sticky=core_sticky)
+                                   sticky=core_sticky, core_share=core_share)
     raise ValueError(f"readout must be 'latent' or 'core', got {kind!r}")
 
 

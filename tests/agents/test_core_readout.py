@@ -233,9 +233,11 @@ def test_the_widest_gap_is_reported_found_or_not_and_spectral_gap_reads_it():
     strict = SpectralCoreReadout(8, min_ratio=1.5)
     strict.running_cov.copy_(readout.running_cov)
     assert strict.rank() == 2
-    agent = make_agent("jepa", seed=0, latent_dim=8, width=8)
+    agent = make_agent("jepa", seed=0, latent_dim=8, width=8, core_share=0.0)
     agent.encoder.readout.running_cov.copy_(readout.running_cov)
-    assert spectral_gap(agent) == {"width": 2, "ratio": pytest.approx(1.8), "latched": None,
+    share = 1.9 / sum([1.0, 0.9, 0.5, 0.45, 0.4, 0.36, 0.33, 0.3])
+    assert spectral_gap(agent) == {"width": 2, "ratio": pytest.approx(1.8),
+                                   "share": pytest.approx(share), "latched": None,
                                    "latched_ratio": None}
     agent.encoder.readout.latched_width.fill_(4)  # as if latched at a clear gap in training
     assert spectral_gap(agent)["latched_ratio"] == pytest.approx(0.45 / 0.4)
@@ -243,6 +245,38 @@ def test_the_widest_gap_is_reported_found_or_not_and_spectral_gap_reads_it():
     assert core_width(agent) is None
     assert spectral_gap(make_agent("jepa", latent_dim=8, readout="latent")) is None
     assert SpectralCoreReadout(1).widest_gap() is None
+
+
+def test_a_gap_after_directions_that_hold_too_little_variance_is_no_core():
+    """A clear ratio after the first direction, which holds under half the variance (the
+    1-d "core" of a half-arena camera, finding 19): no core under the default guard, a
+    1-d one without it; the gap is still reported, with its share."""
+    from socialview.agents.torch_agent import spectral_gap
+
+    values = [1.0] + [0.3 * 0.97 ** i for i in range(7)]
+    held = 1.0 / sum(values)
+    assert held < 0.8
+    guarded = make_agent("jepa", seed=0, latent_dim=8, width=8)
+    bare = make_agent("jepa", seed=0, latent_dim=8, width=8, core_share=0.0)
+    for agent in (guarded, bare):
+        agent.encoder.readout.running_cov.copy_(_with_spectrum(values).running_cov)
+        agent.encoder.readout.latched_width.fill_(1)  # latched, as a sticky latch keeps it
+    assert guarded.encoder.readout.rank() is None and bare.encoder.readout.rank() == 1
+    assert spectral_gap(guarded) == {"width": 1, "ratio": pytest.approx(1 / 0.3),
+                                     "share": pytest.approx(held), "latched": 1,
+                                     "latched_ratio": 0.0}
+    with pytest.raises(ValueError, match=r"core_share must be in \[0, 1\).*got 1.0"):
+        make_agent("jepa", latent_dim=8, core_share=1.0)
+
+
+def test_variance_share_is_the_leading_directions_share_of_the_spectrum():
+    values = [4.0, 2.0, 1.0, 0.5, 0.25, 0.25]
+    readout = _with_spectrum(values)
+    shares = [readout.variance_share(k) for k in range(1, 7)]
+    assert shares == pytest.approx(list(np.cumsum(values) / sum(values)))
+    for width in (0, 7):
+        with pytest.raises(ValueError, match=f"width must be in \\[1, 6\\], got {width}"):
+            readout.variance_share(width)
 
 
 def _spectrum_codes(values: list[float], rows: int, seed: int) -> torch.Tensor:

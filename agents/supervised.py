@@ -43,8 +43,10 @@ class SupervisedConfig(EncoderConfig):
     """Seeds this agent's own generator (initialisation)."""
     state_dim: int = 8
     """Width of the world state regressed (2 + 2 x objects: 8 for the default 3 objects)."""
-    lr: float = 1e-3
-    """AdamW learning rate."""
+    lr: float = 2e-3
+    """AdamW learning rate: ``jepa``'s (2e-3 since round fourteen, 1e-3 before), so the
+    ceiling has the same budget; at 2e-3 it reads the quick sweep's cells 0.01 better
+    (docs/agents-study.md, findings 18-19)."""
     weight_decay: float = 1e-5
     """AdamW weight decay."""
     latent_penalty: float = 0.0

@@ -91,6 +91,9 @@ FLATTEN_ERA = {"head": "flatten", "keypoints": 64, "depth": 3}
 #: ``full_*`` rows take.
 FULL = PRESETS["full"]
 ENCODER_AGENTS = ("jepa", "supervised", "random", "autoencoder")
+#: The agents whose default learning rate became 2e-3 in round fourteen: the study's
+#: rows that name none ran at 1e-3.
+LR_ERA_AGENTS = ("jepa", "supervised")
 
 
 def long_lens_cameras(fovy: float) -> list[dict[str, Any]]:
@@ -648,6 +651,21 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                **FINE_MOMENTS, **CORE_STICKY, lr=2e-3, horizon=3),
     "default_jepa_h2": _today("jepa", "16x16 maps, today's readout, lr 1e-3, 2 ahead",
                               **FINE_MOMENTS, **CORE_STICKY, lr=1e-3, horizon=2),
+    # round fourteen: today's default (lr 2e-3, a core must hold 80% of the variance)
+    # with the cameras 45 and 0 degrees apart
+    "shift45_jepa_lr2": _today("jepa", "16x16 maps, today's readout with the share guard, "
+                               "lr 2e-3, 3 ahead, cameras 45 degrees apart",
+                               env=SHIFT45_WORLD, **FINE_MOMENTS, **CORE_STICKY, lr=2e-3,
+                               horizon=3, core_share=0.8),
+    "shift0_jepa_lr2": _today("jepa", "16x16 maps, today's readout with the share guard, "
+                              "lr 2e-3, 3 ahead, cameras 0 degrees apart",
+                              env=SHIFT0_WORLD, **FINE_MOMENTS, **CORE_STICKY, lr=2e-3,
+                              horizon=3, core_share=0.8),
+    # round fourteen: lr 2e-3 (the quick budget's learning rate) at the full budget
+    "full_jepa_lr2": _full_recording(_today(
+        "jepa", "16x16 maps, today's readout, lr 2e-3, 3 ahead, 10,000 steps on 20,000 "
+        "frames", steps=FULL["train_steps"], **FINE_MOMENTS, **CORE_STICKY, lr=2e-3,
+        horizon=3)),
     "full_pca": _full_recording(_today("pca", "raw-pixel PCA, a 2,048-frame reservoir of 64 "
                                        "batches of the 20,000 frames (the full preset's)",
                                        steps=FULL["agent_steps"]["pca"])),
@@ -922,10 +940,16 @@ def _evaluation_dataset(root: Path, env: dict[str, Any], seed: int) -> Path:
 
 def _study_config(spec: dict[str, Any]) -> dict[str, Any]:
     """A variant's agent config: encoder agents read the full latent unless it names a
-    readout (the study's rows predate ``readout="core"`` as the default)."""
+    readout (the study's rows predate ``readout="core"`` as the default), a core readout
+    has no share guard unless it names one (``core_share``, round fourteen), and ``jepa``
+    and ``supervised`` train at lr 1e-3 unless it names one (the rows predate 2e-3)."""
     config = dict(spec.get("config", {}))
     if spec["agent"] in ENCODER_AGENTS:
         config.setdefault("readout", "latent")
+        if config["readout"] == "core":
+            config.setdefault("core_share", 0.0)
+    if spec["agent"] in LR_ERA_AGENTS:
+        config.setdefault("lr", 1e-3)
     return config
 
 

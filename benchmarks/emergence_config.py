@@ -59,8 +59,9 @@ class EmergenceConfig:
     """Square image side in pixels."""
     latent_dim: int = 64
     """Latent width of every agent."""
-    dataset_steps: int = 4000
-    """Frames recorded for training the agents."""
+    dataset_steps: int = 8000
+    """Frames recorded for training the agents: the quick sweep's (8,000 since round
+    fourteen, 4,000 before)."""
     eval_steps: int = 2400
     """Frames of a separately seeded recording used only for evaluation (probes, maps)."""
     episode_steps: int = 24

@@ -183,9 +183,24 @@ def _finished_seed(path: Path, cfg: MigrationConfig, seed: int) -> dict[str, Any
     except (OSError, json.JSONDecodeError):
         return None
     if (isinstance(entry, dict) and entry.get("format_version") == FORMAT_VERSION
-            and entry.get("seed") == seed and entry.get("config") == cfg.without_seeds()):
+            and entry.get("seed") == seed and entry.get("config") == cfg.without_seeds()
+            and entry.get("agent_config") == resolved_agent_config(cfg, seed)):
         return entry
     return None
+
+
+def resolved_agent_config(cfg: MigrationConfig, seed: int) -> dict[str, Any]:
+    """Every setting of seed ``seed``'s agents, the agent's defaults included, as JSON
+    values: a finished seed or agent A is reused only while this matches, so a changed
+    default (the learning rate, say) re-measures instead of reusing stale runs."""
+    import dataclasses
+
+    from socialview.agents import make_agent
+
+    given = cfg._agent_config(seed)
+    config = getattr(make_agent(cfg.agent, **given), "config", given)  # a plug-in may have none
+    values = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+    return json.loads(json.dumps(values, default=str))
 
 
 def _run_seed(cfg: MigrationConfig, seed: int, seed_dir: Path,
@@ -212,7 +227,7 @@ def _run_seed(cfg: MigrationConfig, seed: int, seed_dir: Path,
 
     # Agent A: "exists already"; reuse its run when it was trained with these settings.
     a_dir = seed_dir / "runs" / "a"
-    stamp = {"agent": cfg.agent, "agent_config": cfg._agent_config(seed),
+    stamp = {"agent": cfg.agent, "agent_config": resolved_agent_config(cfg, seed),
              "camera": cfg.camera_a, "batch_size": cfg.batch_size,
              "dataset": dataset_stamp(cfg, cfg.dataset_steps, seed)}
     stamp_path = a_dir / "migration_stamp.json"
@@ -273,6 +288,7 @@ def _run_seed(cfg: MigrationConfig, seed: int, seed_dir: Path,
         "format_version": FORMAT_VERSION,
         "seed": seed,
         "config": cfg.without_seeds(),
+        "agent_config": resolved_agent_config(cfg, seed),
         "reused": False,
         "ratios": curve_ratios(scratch_curve, distill_curve, cfg.target_accuracy, a_flops,
                                cfg.relative_fraction),

@@ -54,8 +54,10 @@ class SweepConfig:
     """Square image side in pixels."""
     latent_dim: int = 64
     """Latent width of every agent."""
-    dataset_steps: int = 4000
-    """Frames recorded for training the agents."""
+    dataset_steps: int = 8000
+    """Frames recorded for training the agents (8,000 since round fourteen, 4,000 before:
+    more distinct frames lift `jepa` and its ceiling at the same steps, for ~15 s of
+    rendering a cell; docs/agents-study.md, finding 19)."""
     eval_steps: int = 2400
     """Frames of a separately seeded recording used only for evaluation."""
     train_steps: int = 800
@@ -197,7 +199,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "threads_per_cell": 1,
     },
     # `make sweep` (the defaults): slide rig, overlaps 0.25 0.7 1.0 at shift 0, three
-    # seeds, JEPA, its labelled ceiling and the two controls, 2 CPU cores (~18 min).
+    # seeds, JEPA, its labelled ceiling and the two controls, 2 CPU cores (~12 min).
     "quick": {},
     # GPU scale: the whole 2-D grid (unreachable cells are recorded and skipped), five
     # seeds, every built-in agent, the labelled ceiling included.

@@ -39,8 +39,8 @@ from socialview.envs.labels import DEFAULT_LABEL, LABELS, dataset_labels
 
 TOP_KEYS = {"benchmark", "format_version", "config", "accounting", "summary", "seeds",
             "versions", "wall_time_s", "files"}
-SEED_KEYS = {"format_version", "seed", "config", "reused", "ratios", "chance", "reference",
-             "a", "scratch", "distill", "probe", "datasets", "wall_time_s"}
+SEED_KEYS = {"format_version", "seed", "config", "agent_config", "reused", "ratios", "chance",
+             "reference", "a", "scratch", "distill", "probe", "datasets", "wall_time_s"}
 RATIO_KEYS = {"target_accuracy", "scratch_flops_at_target", "distill_flops_at_target",
               "ratio_at_target", "ratio_at_target_including_a", "reason",
               "best_accuracy_scratch", "best_accuracy_distill", "relative_fraction",
@@ -259,6 +259,23 @@ def test_rerun_with_another_seed_reuses_the_finished_ones(smoke, tmp_path):
     _, first = smoke
     assert again["seeds"][1]["ratios"] == first["seeds"][1]["ratios"]
     assert json.loads((out / "migration.json").read_text())["config"]["seeds"] == [0, 1, 2, 3]
+
+
+def test_a_finished_seed_made_under_other_agent_defaults_is_not_reused(smoke, tmp_path):
+    from socialview.agents.jepa import JEPAConfig
+    from socialview.benchmarks.migration_run import _finished_seed, resolved_agent_config
+
+    out, _ = smoke
+    cfg = PRESETS["smoke"]
+    resolved = resolved_agent_config(cfg, 0)
+    assert resolved["lr"] == JEPAConfig.lr  # the default, though the config names none
+    path = out / "seed0" / "result.json"
+    assert _finished_seed(path, cfg, 0) is not None
+    entry = json.loads(path.read_text())
+    entry["agent_config"] = {**resolved, "lr": resolved["lr"] / 2}  # an older default
+    stale = tmp_path / "result.json"
+    stale.write_text(json.dumps(entry))
+    assert _finished_seed(stale, cfg, 0) is None
 
 
 @pytest.mark.slow

@@ -1,6 +1,8 @@
 """The sweep screen's configs (docs/sweep-screen): each is a valid sweep config that
-names the learning rates its rows were made with (the setting the screen is about), so
-its command keeps its meaning if those defaults change."""
+names the learning rates, the training recording's length and the core readout's share
+guard its rows were made with (the learning rate and the length are what the screen is
+about; all three defaults changed in round fourteen), so its command keeps its meaning
+when defaults change."""
 
 from __future__ import annotations
 
@@ -22,10 +24,14 @@ def _configs() -> list[Path]:
 
 
 @pytest.mark.parametrize("path", _configs(), ids=lambda p: p.stem)
-def test_every_screen_config_is_a_valid_sweep_config_that_pins_the_learning_rates(path):
-    config = SweepConfig.from_dict(json.loads(path.read_text()))
+def test_every_screen_config_is_a_valid_sweep_config_that_pins_what_its_rows_ran_with(path):
+    values = json.loads(path.read_text())
+    config = SweepConfig.from_dict(values)
+    assert "dataset_steps" in values, f"{path.name} leaves the recording's length to the default"
     for agent in ("jepa", "supervised"):
-        assert "lr" in config.agent_config[agent], f"{path.name} leaves {agent}'s lr to the default"
+        for key in ("lr", "core_share"):
+            assert key in config.agent_config[agent], (
+                f"{path.name} leaves {agent}'s {key} to the default")
 
 
 def test_every_screen_row_names_a_config_that_exists():

@@ -666,6 +666,20 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "jepa", "16x16 maps, today's readout, lr 2e-3, 3 ahead, 10,000 steps on 20,000 "
         "frames", steps=FULL["train_steps"], **FINE_MOMENTS, **CORE_STICKY, lr=2e-3,
         horizon=3)),
+    # ... and with the cameras 45 degrees apart, today's readout (the share guard named),
+    # beside its two controls
+    "full45_jepa_lr2": _full_recording(_today(
+        "jepa", "16x16 maps, today's readout with the share guard, lr 2e-3, 3 ahead, 10,000 "
+        "steps on 20,000 frames, cameras 45 degrees apart", steps=FULL["train_steps"],
+        env=SHIFT45_WORLD, **FINE_MOMENTS, **CORE_STICKY, lr=2e-3, horizon=3,
+        core_share=0.8)),
+    "full45_random": _full_recording(_today(
+        "random", "16x16 maps, untrained, today's readout with the share guard, calibrated "
+        "on 20,000 frames, cameras 45 degrees apart", steps=0, env=SHIFT45_WORLD,
+        **FINE_MOMENTS, **CORE_STICKY, core_share=0.8)),
+    "full45_pca": _full_recording(_today(
+        "pca", "raw-pixel PCA, a 2,048-frame reservoir of 64 batches of 20,000 frames, "
+        "cameras 45 degrees apart", steps=FULL["agent_steps"]["pca"], env=SHIFT45_WORLD)),
     "full_pca": _full_recording(_today("pca", "raw-pixel PCA, a 2,048-frame reservoir of 64 "
                                        "batches of the 20,000 frames (the full preset's)",
                                        steps=FULL["agent_steps"]["pca"])),

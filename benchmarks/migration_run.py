@@ -192,15 +192,18 @@ def _finished_seed(path: Path, cfg: MigrationConfig, seed: int) -> dict[str, Any
 def resolved_agent_config(cfg: MigrationConfig, seed: int) -> dict[str, Any]:
     """Every setting of seed ``seed``'s agents, the agent's defaults included, as JSON
     values: a finished seed or agent A is reused only while this matches, so a changed
-    default (the learning rate, say) re-measures instead of reusing stale runs."""
+    default (the learning rate, say) re-measures instead of reusing stale runs. Read off
+    the agent's ``config_class`` (no networks built); a plug-in without one gives the
+    settings it was passed."""
     import dataclasses
 
-    from socialview.agents import make_agent
+    from socialview.agents.registry import resolve_agent
 
     given = cfg._agent_config(seed)
-    config = getattr(make_agent(cfg.agent, **given), "config", given)  # a plug-in may have none
-    values = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
-    return json.loads(json.dumps(values, default=str))
+    config_class = getattr(resolve_agent(cfg.agent), "config_class", None)
+    if config_class is None or not dataclasses.is_dataclass(config_class):
+        return json.loads(json.dumps(given, default=str))
+    return json.loads(json.dumps(dataclasses.asdict(config_class(**given)), default=str))
 
 
 def _run_seed(cfg: MigrationConfig, seed: int, seed_dir: Path,
@@ -227,7 +230,8 @@ def _run_seed(cfg: MigrationConfig, seed: int, seed_dir: Path,
 
     # Agent A: "exists already"; reuse its run when it was trained with these settings.
     a_dir = seed_dir / "runs" / "a"
-    stamp = {"agent": cfg.agent, "agent_config": resolved_agent_config(cfg, seed),
+    agent_config = resolved_agent_config(cfg, seed)
+    stamp = {"agent": cfg.agent, "agent_config": agent_config,
              "camera": cfg.camera_a, "batch_size": cfg.batch_size,
              "dataset": dataset_stamp(cfg, cfg.dataset_steps, seed)}
     stamp_path = a_dir / "migration_stamp.json"
@@ -288,7 +292,7 @@ def _run_seed(cfg: MigrationConfig, seed: int, seed_dir: Path,
         "format_version": FORMAT_VERSION,
         "seed": seed,
         "config": cfg.without_seeds(),
-        "agent_config": resolved_agent_config(cfg, seed),
+        "agent_config": agent_config,
         "reused": False,
         "ratios": curve_ratios(scratch_curve, distill_curve, cfg.target_accuracy, a_flops,
                                cfg.relative_fraction),

@@ -56,7 +56,7 @@ class SweepConfig:
     """Latent width of every agent."""
     dataset_steps: int = 8000
     """Frames recorded for training the agents (8,000 since round fourteen, 4,000 before:
-    more distinct frames lift `jepa` and its ceiling at the same steps, for ~15 s of
+    more distinct frames lift ``jepa`` and its ceiling at the same steps, for ~15 s of
     rendering a cell; docs/agents-study.md, finding 19)."""
     eval_steps: int = 2400
     """Frames of a separately seeded recording used only for evaluation."""

@@ -105,8 +105,9 @@ class EncoderConfig:
     ridge)``), so a latent wider than the state can be whitened where the state lies."""
     readout: str = "core"
     """What ``encode`` returns. "core" (default): the latent's whitened leading principal
-    directions, when the spectrum of its covariance has a clear gap, padded with zeros to
-    ``latent_dim``; the latent itself where it has none (:class:`SpectralCoreReadout`).
+    directions, when the spectrum of its covariance has a clear gap, followed by the
+    remaining ones damped to ``core_rest`` of the core's weakest (zeros with
+    ``core_rest=0``); the latent itself where it has none (:class:`SpectralCoreReadout`).
     Training is untouched; the covariance is tracked over training batches and, after a
     trainer call's last step, recomputed from the final encoder on training frames
     (``train_agent(calibrate=True)``). "latent": the normalised latent, always. With
@@ -153,6 +154,18 @@ class EncoderConfig:
     lr 2e-3, its 1-d "core" at ratio 3.66 read at 0.07) held 0.43. 0 turns the guard
     off (the rule before round fourteen). It does not catch a 12-d half-arena core that
     held 0.95 (``docs/agents-study.md``, finding 19)."""
+    core_rest: float = 0.05
+    """readout="core": the scale the directions outside the core are kept at, relative to
+    the core's weakest direction (each of those comes back whitened, each of these
+    divided by that direction's standard deviation and multiplied by this). 0 drops
+    them (zeros: the readout before round fifteen). Above 0 the readout is an invertible
+    linear map of the latent, so it cannot lose what the latent knows: a core latched
+    where it should not have been (a 12-d half-arena core read the state at 0.903 where
+    the whole latent reads 0.930) costs the state probe nothing, and even true 8-d cores
+    leave some of the state beyond them (the probe, which standardises each direction,
+    reads 0.96-0.98 where the core alone reads 0.95-0.96), while the map between two
+    agents is still weighed by their cores (at 0.05 the orthogonal map moves by 0.001 at
+    most, at 0.1 by 0.003, at 0.2 by 0.011; ``docs/agents-study.md``, finding 20)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance
     the core is read from (after a plain average over the first ``1 / core_momentum``
@@ -206,7 +219,7 @@ class ConvEncoder(nn.Module):
                                          whiten_shrinkage=cfg.whiten_shrinkage)
         self.readout = make_readout(cfg.readout, cfg.latent_dim, cfg.core_gap,
                                     cfg.core_momentum, cfg.core_keep, cfg.core_sticky,
-                                    cfg.core_share)
+                                    cfg.core_share, cfg.core_rest)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -338,12 +351,16 @@ class SpectralCoreReadout(nn.Module):
     ``min_ratio``, the core's last direction has at least ``min_share`` of the first
     one's variance and the ``k`` directions hold at least ``core_share`` of the latent's
     variance (a width that fails either test has ratio 0); the output is those ``k``
-    whitened coordinates followed by ``D - k`` zeros, so its width stays ``D``. Two
-    agents whose latents are the same state in different coordinates plus weaker detail
-    of their own agree on the core up to a rotation; the detail, which no map between
-    them can carry, is left out. Like scikit-learn's ``PCA(whiten=True)`` with the
-    number of components read off the spectrum; the statistics come from the agent's own
-    training batches, never labels.
+    whitened coordinates followed by the ``D - k`` other principal coordinates divided
+    by the ``k``-th direction's standard deviation and multiplied by ``rest`` (zeros
+    for ``rest=0``), so its width stays ``D``. Two agents whose latents are the same
+    state in different coordinates plus weaker detail of their own agree on the core up
+    to a rotation; the detail, which no map between them can carry, is damped (or, at
+    ``rest=0``, left out). Like scikit-learn's ``PCA(whiten=True)`` with the number of
+    components read off the spectrum; the statistics come from the agent's own training
+    batches, never labels. With ``rest > 0`` the readout is invertible: whatever the
+    latent knows, the output knows, even where a core was read that should not have
+    been (finding 20).
 
     Hysteresis (``keep_ratio`` below ``min_ratio``): during training, from the
     ``4 / momentum``-th batch on (when the first ``1 / momentum`` batches, from the
@@ -366,8 +383,13 @@ class SpectralCoreReadout(nn.Module):
 
     def __init__(self, dim: int, min_ratio: float = 3.0, momentum: float = 0.01,
                  min_share: float = 0.01, keep_ratio: float | None = None,
-                 sticky: bool = False, core_share: float = 0.0) -> None:
+                 sticky: bool = False, core_share: float = 0.0, rest: float = 0.0) -> None:
         super().__init__()
+        if not 0.0 <= rest <= 1.0:
+            raise ValueError(f"core_rest must be in [0, 1] (the scale of the directions "
+                             f"outside the core relative to its weakest; 0: dropped), "
+                             f"got {rest!r}")
+        self.rest = float(rest)
         if not min_ratio > 1.0:
             raise ValueError(f"core_gap must be > 1 (a ratio of eigenvalues), got {min_ratio!r}")
         if not 0.0 <= core_share < 1.0:
@@ -529,14 +551,19 @@ class SpectralCoreReadout(nn.Module):
                                              self.keep_ratio, self.sticky))
 
     def core(self) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """``(mean, projection)`` of the current core (``projection`` is ``(D, k)``: the
-        leading eigenvectors over the roots of their eigenvalues), or None without one."""
+        """``(mean, projection)`` of the current core, or None without one. ``projection``
+        is ``(D, k)`` for ``rest=0`` (the leading eigenvectors over the roots of their
+        eigenvalues) and ``(D, D)`` otherwise (then the other eigenvectors follow, over
+        the root of the ``k``-th eigenvalue, times ``rest``)."""
         values, vectors = self.spectrum()  # one decomposition per call: encode calls it
         k = self._width(values)
         if k is None:
             return None
         mean, cov = self.statistics()
         projection = vectors[:, :k] / values[:k].sqrt()
+        if self.rest > 0:
+            damped = vectors[:, k:] * (self.rest / values[k - 1].sqrt())
+            projection = torch.cat([projection, damped], dim=1)
         return mean, projection.to(cov.dtype)
 
     @torch.no_grad()
@@ -612,7 +639,7 @@ def _largest(ratios: torch.Tensor) -> tuple[int, float]:
 
 def make_readout(kind: str, dim: int, core_gap: float = 3.0, core_momentum: float = 0.01,
                  core_keep: float | None = None, core_sticky: bool = False,
-                 core_share: float = 0.0) -> nn.Module:
+                 core_share: float = 0.0, core_rest: float = 0.0) -> nn.Module:
     """The readout named by ``EncoderConfig.readout``."""
     if kind == "latent":
         return nn.Identity()
@@ -620,7 +647,8 @@ def make_readout(kind: str, dim: int, core_gap: float = 3.0, core_momentum: floa
         if not 0.0 < core_momentum <= 1.0:
             raise ValueError(f"core_momentum must be in (0, 1], got {core_momentum!r}")
         return SpectralCoreReadout(dim, core_gap, momentum=core_momentum, keep_ratio=core_keep,
-                                   sticky=core_sticky, core_share=core_share)
+                                   sticky=core_sticky, core_share=core_share,
+                                   rest=core_rest)
     raise ValueError(f"readout must be 'latent' or 'core', got {kind!r}")
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +171,26 @@ def _white8(agent: str, what: str = "", slide: bool = False, steps: int = 800,
         env = SLIDE_WORLD if slide else FAST_WORLD
     spec = _today(agent, ", ".join(parts), steps=steps, env=env, **WHITE8, **config)
     return {**spec, "batch_size": batch_size} if batch_size else spec
+
+
+def _full_at_shift(degrees: int, env: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The full budget's default ``jepa`` (lr 2e-3, today's readout with the share guard
+    named) in ``env``, whose cameras are ``degrees`` apart, beside its two controls:
+    ``full<degrees>_jepa_lr2``, ``full<degrees>_random``, ``full<degrees>_pca``."""
+    apart = f"cameras {degrees} degrees apart"
+    return {
+        f"full{degrees}_jepa_lr2": _full_recording(_today(
+            "jepa", "16x16 maps, today's readout with the share guard, lr 2e-3, 3 ahead, "
+            f"10,000 steps on 20,000 frames, {apart}", steps=FULL["train_steps"], env=env,
+            **FINE_MOMENTS, **CORE_STICKY, lr=2e-3, horizon=3, core_share=0.8)),
+        f"full{degrees}_random": _full_recording(_today(
+            "random", "16x16 maps, untrained, today's readout with the share guard, "
+            f"calibrated on 20,000 frames, {apart}", steps=0, env=env, **FINE_MOMENTS,
+            **CORE_STICKY, core_share=0.8)),
+        f"full{degrees}_pca": _full_recording(_today(
+            "pca", "raw-pixel PCA, a 2,048-frame reservoir of 64 batches of 20,000 frames, "
+            f"{apart}", steps=FULL["agent_steps"]["pca"], env=env)),
+    }
 
 
 #: name -> {"agent", "config", "steps", "env" (overrides of WORLD["env"]), "note"}
@@ -667,19 +687,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "frames", steps=FULL["train_steps"], **FINE_MOMENTS, **CORE_STICKY, lr=2e-3,
         horizon=3)),
     # ... and with the cameras 45 degrees apart, today's readout (the share guard named),
-    # beside its two controls
-    "full45_jepa_lr2": _full_recording(_today(
-        "jepa", "16x16 maps, today's readout with the share guard, lr 2e-3, 3 ahead, 10,000 "
-        "steps on 20,000 frames, cameras 45 degrees apart", steps=FULL["train_steps"],
-        env=SHIFT45_WORLD, **FINE_MOMENTS, **CORE_STICKY, lr=2e-3, horizon=3,
-        core_share=0.8)),
-    "full45_random": _full_recording(_today(
-        "random", "16x16 maps, untrained, today's readout with the share guard, calibrated "
-        "on 20,000 frames, cameras 45 degrees apart", steps=0, env=SHIFT45_WORLD,
-        **FINE_MOMENTS, **CORE_STICKY, core_share=0.8)),
-    "full45_pca": _full_recording(_today(
-        "pca", "raw-pixel PCA, a 2,048-frame reservoir of 64 batches of 20,000 frames, "
-        "cameras 45 degrees apart", steps=FULL["agent_steps"]["pca"], env=SHIFT45_WORLD)),
+    # beside its two controls; round fifteen: the same at 0 degrees, the last of the
+    # goal's shifts not yet measured at this budget
+    **_full_at_shift(45, SHIFT45_WORLD),
+    **_full_at_shift(0, SHIFT0_WORLD),
     "full_pca": _full_recording(_today("pca", "raw-pixel PCA, a 2,048-frame reservoir of 64 "
                                        "batches of the 20,000 frames (the full preset's)",
                                        steps=FULL["agent_steps"]["pca"])),
@@ -886,18 +897,53 @@ def principal_subspace(row: dict[str, Any], latents: dict[str, np.ndarray],
     return out
 
 
-def core_at(raw: np.ndarray, mean: np.ndarray, cov: np.ndarray, width: int | None
-            ) -> np.ndarray:
+def core_at(raw: np.ndarray, mean: np.ndarray, cov: np.ndarray, width: int | None,
+            rest: float = 0.0) -> np.ndarray:
     """What a core readout with statistics ``(mean, cov)`` returns for latents ``raw``
     ``(N, D)`` were its core ``width`` wide (None: no core, ``raw`` itself): the ``width``
-    leading principal directions whitened, then zeros, so the width stays ``D``. Replays
-    another latch rule on a row's saved latents (:func:`run_variant`)."""
+    leading principal directions whitened, then the others over the ``width``-th one's
+    standard deviation times ``rest`` (zeros at 0), so the width stays ``D``. Replays
+    another latch rule or another ``core_rest`` on a row's saved latents
+    (:func:`run_variant`)."""
     if width is None:
         return raw
     values, vectors = np.linalg.eigh(cov.astype(np.float64))
     values, vectors = values[::-1], vectors[:, ::-1]
-    out = np.zeros_like(raw)
-    out[:, :width] = (raw - mean) @ (vectors[:, :width] / np.sqrt(values[:width]))
+    centred = raw.astype(np.float64) - mean
+    out = np.zeros(raw.shape, dtype=np.float64)
+    out[:, :width] = centred @ (vectors[:, :width] / np.sqrt(values[:width]))
+    if rest > 0:
+        out[:, width:] = centred @ vectors[:, width:] * (rest / np.sqrt(values[width - 1]))
+    return out.astype(raw.dtype)
+
+
+def replay_rest(row: dict[str, Any], latents: dict[str, np.ndarray],
+                rests: Sequence[float], root: Path) -> list[dict[str, Any]]:
+    """Probe and map of a two-camera row of a core readout as each ``core_rest`` in
+    ``rests`` would have read it: the core's width is the row's own (``core_rank``), read
+    from the saved latents before the readout and its calibrated statistics, and the
+    directions outside it come back damped to ``rest`` of its weakest (finding 20). A
+    camera without a core reads its latent whole, whatever ``rest`` says."""
+    from socialview.agents import world_state
+
+    if "cam0_raw" not in latents:
+        raise ValueError(f"row {row['variant']!r} seed {row['seed']} saved no latents before "
+                         f"its readout (not a core readout)")
+    state = world_state(_evaluation_dataset(root, row["world"]["env"], row["seed"]))
+    test = latents["test"].astype(bool)
+    cameras = ("cam0", "cam1")
+    out = []
+    for rest in rests:
+        cut = {camera: core_at(latents[f"{camera}_raw"],
+                               *(latents[f"{camera}_calibrated_{name}"]
+                                 for name in ("mean", "cov")),
+                               row["core_rank"][camera], rest) for camera in cameras}
+        probes = {camera: probe_summary(z, state, camera) for camera, z in cut.items()}
+        out.append({"variant": row["variant"], "seed": row["seed"], "rest": rest,
+                    "core_rank": row["core_rank"],
+                    "pooled_r2": [probes[c]["pooled_r2"] for c in cameras],
+                    "pusher_r2": [probes[c]["pusher_r2"] for c in cameras],
+                    "map_r2": _map_r2(cut["cam0"], cut["cam1"], test)})
     return out
 
 
@@ -955,13 +1001,16 @@ def _evaluation_dataset(root: Path, env: dict[str, Any], seed: int) -> Path:
 def _study_config(spec: dict[str, Any]) -> dict[str, Any]:
     """A variant's agent config: encoder agents read the full latent unless it names a
     readout (the study's rows predate ``readout="core"`` as the default), a core readout
-    has no share guard unless it names one (``core_share``, round fourteen), and ``jepa``
-    and ``supervised`` train at lr 1e-3 unless it names one (the rows predate 2e-3)."""
+    has no share guard unless it names one (``core_share``, round fourteen) and drops the
+    directions outside its core unless it names a ``core_rest`` (round fifteen), and
+    ``jepa`` and ``supervised`` train at lr 1e-3 unless it names one (the rows predate
+    2e-3)."""
     config = dict(spec.get("config", {}))
     if spec["agent"] in ENCODER_AGENTS:
         config.setdefault("readout", "latent")
         if config["readout"] == "core":
             config.setdefault("core_share", 0.0)
+            config.setdefault("core_rest", 0.0)
     if spec["agent"] in LR_ERA_AGENTS:
         config.setdefault("lr", 1e-3)
     return config
@@ -1075,6 +1124,20 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _cached_rows(parser: argparse.ArgumentParser, root: Path, variants: Sequence[str],
+                 seeds: Sequence[int]) -> Iterator[tuple[dict[str, Any], dict[str, np.ndarray]]]:
+    """Each cached row of ``variants`` x ``seeds`` with its saved latents, for the offline
+    analyses; a missing row is a command-line error that says how to make it."""
+    for name in variants:
+        for seed in seeds:
+            path = root / "rows" / f"{name}_seed{seed}.json"
+            if not path.exists():
+                parser.error(f"no cached row {path}; run --variant {name} --seed {seed}")
+            with np.load(path.with_suffix(".npz")) as saved:
+                latents = dict(saved)
+            yield json.loads(path.read_text()), latents
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: run study variants (each row cached as JSON) and print a one-line summary each."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -1095,6 +1158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="for the cached rows of --variant/--seed (a readout with "
                              "hysteresis): probe and map them as a latch kept at ratio KEEP, "
                              "STICKY 'sticky' or 'latest', would have read them")
+    parser.add_argument("--replay-rest", type=float, nargs="+", metavar="REST",
+                        help="for the cached rows of --variant/--seed (a core readout): "
+                             "probe and map them as a readout keeping the directions "
+                             "outside the core at REST of its weakest would have read them")
     args = parser.parse_args(argv)
     if args.list:
         for name, spec in VARIANTS.items():
@@ -1112,27 +1179,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         keep, rule = float(args.replay_latch[0]), args.replay_latch[1]
         if rule not in ("sticky", "latest"):
             parser.error(f"--replay-latch STICKY must be 'sticky' or 'latest', got {rule!r}")
-        for name in args.variant:
-            for seed in args.seed:
-                path = root / "rows" / f"{name}_seed{seed}.json"
-                if not path.exists():
-                    parser.error(f"no cached row {path}; run --variant {name} --seed {seed}")
-                with np.load(path.with_suffix(".npz")) as saved:
-                    latents = dict(saved)
-                print(json.dumps(replay_latch(json.loads(path.read_text()), latents, keep,
-                                              rule == "sticky", root)), flush=True)
+        for row, latents in _cached_rows(parser, root, args.variant, args.seed):
+            print(json.dumps(replay_latch(row, latents, keep, rule == "sticky", root)),
+                  flush=True)
         return 0
-    if args.principal:
-        for name in args.variant:
-            for seed in args.seed:
-                path = root / "rows" / f"{name}_seed{seed}.json"
-                if not path.exists():
-                    parser.error(f"no cached row {path}; run --variant {name} --seed {seed}")
-                row = json.loads(path.read_text())
-                with np.load(path.with_suffix(".npz")) as saved:
-                    latents = dict(saved)
-                for cut in principal_subspace(row, latents, args.principal, root):
-                    print(json.dumps(cut), flush=True)
+    if args.replay_rest or args.principal:
+        for row, latents in _cached_rows(parser, root, args.variant, args.seed):
+            found = (replay_rest(row, latents, args.replay_rest, root) if args.replay_rest
+                     else principal_subspace(row, latents, args.principal, root))
+            for result in found:
+                print(json.dumps(result), flush=True)
         return 0
     for name in args.variant:
         for seed in args.seed:

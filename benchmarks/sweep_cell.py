@@ -54,7 +54,10 @@ CAMERAS = ("cam0", "cam1")
 #:     the ``share`` of the latent's variance its widest gap's directions hold, and a
 #:     core must hold ``core_share`` (0.8) of it; the quick preset records 8,000
 #:     training frames (was 4,000).
-RESULT_VERSION = 12
+#: 13: the core readout keeps the directions outside the core, damped to ``core_rest``
+#:     (0.05) of the core's weakest (they were dropped), so the probes read what the
+#:     whole latent knows.
+RESULT_VERSION = 13
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"
 #: Side the raw frames are area-downsampled to for the ``pixels`` reference: 8x8x3 = 192
@@ -257,7 +260,7 @@ def measure_alignment(
     dataset = load_dataset(evaluation)
     split = heldout_split(np.asarray(dataset.array("episode")), config.test_size)
     test_size = (len(dataset) - split) / len(dataset)
-    # a core readout pads its whitened core with zero columns (readout="core"), and a
+    # a core readout with core_rest=0 pads its whitened core with zero columns, and a
     # column constant on every frame says nothing about any of them: drop such columns
     a, b = (unit_total_variance(drop_constant_columns(latents[camera]), split)
             for camera in CAMERAS)

@@ -48,6 +48,37 @@ def test_training_passes_latents_through_and_encoding_returns_the_whitened_core(
     assert float(residual.var() / out[:, :3].var()) < 0.01
 
 
+def test_the_rest_comes_back_damped_so_what_the_weak_directions_know_survives():
+    """A core read where the state also lies beyond it (a false core): with ``rest`` the
+    directions outside the core come back at ``rest`` of its weakest at most, and the
+    readout is invertible, so a linear read of the latent (and of anything the latent
+    holds linearly) from the output is exact; with ``rest=0`` they are zeros."""
+    gen = torch.Generator().manual_seed(4)
+    strong = torch.randn(4000, 3, generator=gen) * torch.tensor([3.0, 2.5, 2.0])
+    weak = 0.1 * torch.randn(4000, 9, generator=gen)  # weak[:, 0] is a body the core misses
+    rotation = torch.linalg.qr(torch.randn(12, 12, generator=gen))[0]
+    codes = torch.cat([strong, weak], dim=1) @ rotation
+    damped, dropped = SpectralCoreReadout(12, rest=0.1), SpectralCoreReadout(12)
+    for readout in (damped, dropped):
+        _track(readout, codes)
+        readout.eval()
+        assert readout.rank() == 3
+    out, hard = damped(codes), dropped(codes)
+    torch.testing.assert_close(out[:, :3], hard[:, :3])  # the core itself is unchanged
+    assert torch.count_nonzero(hard[:, 3:]) == 0
+    spread = out[:, 3:].std(dim=0)
+    assert float(spread.min()) > 0 and float(spread.max()) <= 0.1
+    ones = torch.ones(len(codes), 1)
+
+    def explained(inputs: torch.Tensor, target: torch.Tensor) -> float:
+        design = torch.cat([inputs, ones], dim=1).double()
+        fitted = design @ torch.linalg.lstsq(design, target.double()).solution
+        return 1.0 - float((target - fitted).var() / target.var())
+
+    assert explained(out, codes) > 0.999999
+    assert explained(out, weak[:, :1]) > 0.999 and explained(hard, weak[:, :1]) < 0.01
+
+
 def test_without_a_gap_or_statistics_the_latent_comes_back_unchanged():
     flat = torch.randn(3000, 10, generator=torch.Generator().manual_seed(1))
     readout = SpectralCoreReadout(10)
@@ -70,6 +101,8 @@ def test_a_rank_deficient_latent_is_not_mistaken_for_a_gap():
     ({"readout": "pca"}, r"readout must be 'latent' or 'core', got 'pca'"),
     ({"readout": "core", "core_gap": 1.0}, r"core_gap must be > 1 .*got 1.0"),
     ({"readout": "core", "core_momentum": 0.0}, r"core_momentum must be in \(0, 1\], got 0.0"),
+    ({"readout": "core", "core_rest": -0.1}, r"core_rest must be in \[0, 1\] .*got -0.1"),
+    ({"readout": "core", "core_rest": 2.0}, r"core_rest must be in \[0, 1\] .*got 2.0"),
 ])
 def test_bad_readout_settings_name_the_parameter(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -419,3 +452,9 @@ def test_the_sticky_latch_kept_at_1_5_is_the_default_and_the_options_reach_the_r
     assert default.sticky and default.keep_ratio == 1.5 and default.min_ratio == 3.0
     old = make_agent("jepa", latent_dim=8, width=8, core_sticky=False, core_keep=2.0)
     assert not old.encoder.readout.sticky and old.encoder.readout.keep_ratio == 2.0
+
+
+def test_the_rest_kept_at_a_twentieth_is_the_default_and_zero_drops_it():
+    assert make_agent("jepa", latent_dim=8, width=8).encoder.readout.rest == 0.05
+    assert make_agent("supervised", latent_dim=8, width=8).encoder.readout.rest == 0.05
+    assert make_agent("jepa", latent_dim=8, width=8, core_rest=0.0).encoder.readout.rest == 0

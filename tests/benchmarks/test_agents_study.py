@@ -13,7 +13,9 @@ from socialview.benchmarks.agents_study import (
     VARIANTS,
     _key_part,
     _map_r2,
+    _study_config,
     _today,
+    core_at,
     long_lens_cameras,
     whitened_principal,
 )
@@ -104,6 +106,33 @@ def test_whitened_principal_subspaces_of_two_codes_of_one_state_are_an_orthogona
     whole = _map_r2(views[0], views[1], test)["orthogonal"]
     cut = [whitened_principal(v, ~test, 4) for v in views]
     assert _map_r2(cut[0], cut[1], test)["orthogonal"] > 0.9 > whole + 0.2
+
+
+def test_core_rows_that_name_no_rest_drop_the_directions_outside_the_core():
+    """Rows before round fifteen read the core alone, whatever the default ``core_rest``."""
+    assert _study_config(VARIANTS["full45_jepa_lr2"])["core_rest"] == 0.0
+    assert "core_rest" not in _study_config(VARIANTS["default_jepa_moments_d2"])  # latent
+
+
+@pytest.mark.parametrize("rest", [0.0, 0.1, 0.5])
+def test_replaying_a_core_with_a_rest_reads_what_the_readout_reads(rest):
+    import torch
+
+    from socialview.agents.nets import SpectralCoreReadout
+
+    gen = np.random.default_rng(0)
+    rotation = np.linalg.qr(gen.normal(size=(10, 10)))[0]
+    scales = np.r_[3.0, 2.5, 2.0, np.full(7, 0.2)]
+    raw = ((gen.normal(size=(2000, 10)) * scales) @ rotation).astype(np.float32)
+    readout = SpectralCoreReadout(10, rest=rest)
+    readout.calibrate(torch.from_numpy(raw))
+    readout.eval()
+    assert readout.rank() == 3
+    expected = readout(torch.from_numpy(raw)).numpy()
+    mean, cov = (buffer.numpy() for buffer in readout.statistics())
+    replayed = core_at(raw, mean, cov, readout.rank(), rest=rest)
+    np.testing.assert_allclose(np.abs(replayed), np.abs(expected), atol=1e-4)  # up to signs
+    assert (np.count_nonzero(replayed[:, 3:]) == 0) == (rest == 0)
 
 
 @pytest.mark.slow

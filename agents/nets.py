@@ -105,9 +105,9 @@ class EncoderConfig:
     ridge)``), so a latent wider than the state can be whitened where the state lies."""
     readout: str = "core"
     """What ``encode`` returns. "core" (default): the latent's whitened leading principal
-    directions, when the spectrum of its covariance has a clear gap, followed by the
-    remaining ones damped to ``core_rest`` of the core's weakest (zeros with
-    ``core_rest=0``); the latent itself where it has none (:class:`SpectralCoreReadout`).
+    directions, when the spectrum of its covariance has a clear gap, padded with zeros to
+    ``latent_dim`` (or with the remaining directions, damped: ``core_rest``); the latent
+    itself where it has none (:class:`SpectralCoreReadout`).
     Training is untouched; the covariance is tracked over training batches and, after a
     trainer call's last step, recomputed from the final encoder on training frames
     (``train_agent(calibrate=True)``). "latent": the normalised latent, always. With
@@ -154,18 +154,19 @@ class EncoderConfig:
     lr 2e-3, its 1-d "core" at ratio 3.66 read at 0.07) held 0.43. 0 turns the guard
     off (the rule before round fourteen). It does not catch a 12-d half-arena core that
     held 0.95 (``docs/agents-study.md``, finding 19)."""
-    core_rest: float = 0.05
+    core_rest: float = 0.0
     """readout="core": the scale the directions outside the core are kept at, relative to
     the core's weakest direction (each of those comes back whitened, each of these
-    divided by that direction's standard deviation and multiplied by this). 0 drops
-    them (zeros: the readout before round fifteen). Above 0 the readout is an invertible
-    linear map of the latent, so it cannot lose what the latent knows: a core latched
-    where it should not have been (a 12-d half-arena core read the state at 0.903 where
-    the whole latent reads 0.930) costs the state probe nothing, and even true 8-d cores
-    leave some of the state beyond them (the probe, which standardises each direction,
-    reads 0.96-0.98 where the core alone reads 0.95-0.96), while the map between two
-    agents is still weighed by their cores (at 0.05 the orthogonal map moves by 0.001 at
-    most, at 0.1 by 0.003, at 0.2 by 0.011; ``docs/agents-study.md``, finding 20)."""
+    divided by that direction's standard deviation and multiplied by this); 0 (the
+    default) drops them. Above 0 the readout is an invertible linear map of the latent,
+    so a core cannot cut what the latent knows: the state probe, which standardises
+    each direction, then reads the whole latent (a 12-d half-arena core's camera 0.927
+    instead of 0.903; whole-arena cameras 0.956-0.982 instead of 0.942-0.968) and the
+    orthogonal map moves by under 0.001 at 0.05. But a zero-shot transfer classifier
+    standardises its features too, so it reads each camera's own weak directions at
+    full strength, and the pusher's grid cell transfers at 0.38-0.56 instead of
+    0.75-0.78 between whole-arena cameras; any value above 0 does the same, so it is
+    off (``docs/agents-study.md``, finding 20)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance
     the core is read from (after a plain average over the first ``1 / core_momentum``
@@ -360,7 +361,8 @@ class SpectralCoreReadout(nn.Module):
     components read off the spectrum; the statistics come from the agent's own training
     batches, never labels. With ``rest > 0`` the readout is invertible: whatever the
     latent knows, the output knows, even where a core was read that should not have
-    been (finding 20).
+    been, but a consumer that standardises each direction undoes the damping (finding
+    20).
 
     Hysteresis (``keep_ratio`` below ``min_ratio``): during training, from the
     ``4 / momentum``-th batch on (when the first ``1 / momentum`` batches, from the

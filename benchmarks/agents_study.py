@@ -984,7 +984,8 @@ def replay_latch(row: dict[str, Any], latents: dict[str, np.ndarray], keep: floa
         readout.calibrated_at.fill_(0)  # calibrated after the batches it has (none) seen
         readout.latched_width.fill_(latched)
         widths[camera] = readout.rank()
-        cut[camera] = core_at(latents[f"{camera}_raw"], mean, cov, widths[camera])
+        cut[camera] = core_at(latents[f"{camera}_raw"], mean, cov, widths[camera],
+                              config.get("core_rest", 0.0))
         probes[camera] = probe_summary(cut[camera], state, camera)
     return {"variant": row["variant"], "seed": row["seed"], "keep": keep, "sticky": sticky,
             "core_rank": widths,

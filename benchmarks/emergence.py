@@ -68,9 +68,7 @@ __all__ = ["OVERRIDE_FLAGS", "RESULT_VERSION", "main", "measure_checkpoint", "ru
 #:     the ``share`` of the latent's variance its widest gap's directions hold, and a
 #:     core must hold ``core_share`` (0.8) of it; the quick preset records 8,000
 #:     training frames (was 4,000).
-#: 11: the core readout keeps the directions outside the core, damped to ``core_rest``
-#:     (0.05) of the core's weakest (they were dropped).
-RESULT_VERSION = 11
+RESULT_VERSION = 10
 #: Settings that have their own command-line flag (``--train-steps`` for ``train_steps``).
 OVERRIDE_FLAGS = (
     "agents",

@@ -54,10 +54,7 @@ CAMERAS = ("cam0", "cam1")
 #:     the ``share`` of the latent's variance its widest gap's directions hold, and a
 #:     core must hold ``core_share`` (0.8) of it; the quick preset records 8,000
 #:     training frames (was 4,000).
-#: 13: the core readout keeps the directions outside the core, damped to ``core_rest``
-#:     (0.05) of the core's weakest (they were dropped), so the probes read what the
-#:     whole latent knows.
-RESULT_VERSION = 13
+RESULT_VERSION = 12
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"
 #: Side the raw frames are area-downsampled to for the ``pixels`` reference: 8x8x3 = 192

@@ -454,7 +454,7 @@ def test_the_sticky_latch_kept_at_1_5_is_the_default_and_the_options_reach_the_r
     assert not old.encoder.readout.sticky and old.encoder.readout.keep_ratio == 2.0
 
 
-def test_the_rest_kept_at_a_twentieth_is_the_default_and_zero_drops_it():
-    assert make_agent("jepa", latent_dim=8, width=8).encoder.readout.rest == 0.05
-    assert make_agent("supervised", latent_dim=8, width=8).encoder.readout.rest == 0.05
-    assert make_agent("jepa", latent_dim=8, width=8, core_rest=0.0).encoder.readout.rest == 0
+def test_the_rest_is_dropped_by_default_and_kept_when_asked():
+    assert make_agent("jepa", latent_dim=8, width=8).encoder.readout.rest == 0.0
+    assert make_agent("supervised", latent_dim=8, width=8).encoder.readout.rest == 0.0
+    assert make_agent("jepa", latent_dim=8, width=8, core_rest=0.05).encoder.readout.rest == 0.05

@@ -1,8 +1,8 @@
 """The sweep screen's configs (docs/sweep-screen): each is a valid sweep config that
 names the learning rates, the training recording's length and the core readout's share
-guard and rest its rows were made with (the learning rate and the length are what the
-screen is about; the first three defaults changed in round fourteen, the rest in round
-fifteen), so its command keeps its meaning when defaults change."""
+guard its rows were made with (the learning rate and the length are what the screen is
+about; all three defaults changed in round fourteen), so its command keeps its meaning
+when defaults change."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_every_screen_config_is_a_valid_sweep_config_that_pins_what_its_rows_ran
     config = SweepConfig.from_dict(values)
     assert "dataset_steps" in values, f"{path.name} leaves the recording's length to the default"
     for agent in ("jepa", "supervised"):
-        for key in ("lr", "core_share", "core_rest"):
+        for key in ("lr", "core_share"):
             assert key in config.agent_config[agent], (
                 f"{path.name} leaves {agent}'s {key} to the default")
 

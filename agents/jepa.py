@@ -61,7 +61,7 @@ core (it reads 0.903); a core must also hold 80% of the latent's variance
 0.07. Round fifteen (finding 20) tried keeping the directions outside the core,
 damped (``core_rest``): the readout is then invertible, so that 12-d core costs its
 camera nothing (0.927, from 0.903) and the maps move by under 0.001, but zero-shot
-transfer, whose classifier standardises each direction, falls from 0.75-0.78 to
+transfer, whose classifier standardises each direction, falls from 0.75-0.81 to
 0.38-0.56 between whole-arena cameras; the default keeps dropping them.
 """
 

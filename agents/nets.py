@@ -161,11 +161,11 @@ class EncoderConfig:
     default) drops them. Above 0 the readout is an invertible linear map of the latent,
     so a core cannot cut what the latent knows: the state probe, which standardises
     each direction, then reads the whole latent (a 12-d half-arena core's camera 0.927
-    instead of 0.903; whole-arena cameras 0.956-0.982 instead of 0.942-0.968) and the
+    instead of 0.903; whole-arena cameras 0.956-0.982 instead of 0.942-0.971) and the
     orthogonal map moves by under 0.001 at 0.05. But a zero-shot transfer classifier
     standardises its features too, so it reads each camera's own weak directions at
     full strength, and the pusher's grid cell transfers at 0.38-0.56 instead of
-    0.75-0.78 between whole-arena cameras; any value above 0 does the same, so it is
+    0.75-0.81 between whole-arena cameras; any value above 0 does the same, so it is
     off (``docs/agents-study.md``, finding 20)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance

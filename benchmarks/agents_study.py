@@ -1180,16 +1180,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         keep, rule = float(args.replay_latch[0]), args.replay_latch[1]
         if rule not in ("sticky", "latest"):
             parser.error(f"--replay-latch STICKY must be 'sticky' or 'latest', got {rule!r}")
-        for row, latents in _cached_rows(parser, root, args.variant, args.seed):
-            print(json.dumps(replay_latch(row, latents, keep, rule == "sticky", root)),
-                  flush=True)
+        try:
+            for row, latents in _cached_rows(parser, root, args.variant, args.seed):
+                print(json.dumps(replay_latch(row, latents, keep, rule == "sticky", root)),
+                      flush=True)
+        except ValueError as error:  # a row this analysis cannot read: a usage error
+            parser.error(f"--replay-latch: {error}")
         return 0
     if args.replay_rest or args.principal:
-        for row, latents in _cached_rows(parser, root, args.variant, args.seed):
-            found = (replay_rest(row, latents, args.replay_rest, root) if args.replay_rest
-                     else principal_subspace(row, latents, args.principal, root))
-            for result in found:
-                print(json.dumps(result), flush=True)
+        try:
+            for row, latents in _cached_rows(parser, root, args.variant, args.seed):
+                found = (replay_rest(row, latents, args.replay_rest, root)
+                         if args.replay_rest
+                         else principal_subspace(row, latents, args.principal, root))
+                for result in found:
+                    print(json.dumps(result), flush=True)
+        except ValueError as error:
+            flag = "--replay-rest" if args.replay_rest else "--principal"
+            parser.error(f"{flag}: {error}")
         return 0
     for name in args.variant:
         for seed in args.seed:

@@ -190,3 +190,20 @@ def test_a_variant_naming_train_frames_trains_on_a_recording_that_long(tmp_path,
     assert row["world"]["train_steps"] == 60
     recorded = sorted(path.name.rsplit("_n", 1)[1] for path in (tmp_path / "data").iterdir())
     assert recorded == ["60_ep20", "80_ep20"]
+
+
+def test_an_offline_analysis_of_a_row_it_cannot_read_is_a_usage_error(tmp_path, capsys):
+    """``--replay-rest`` on a row saved without the latents before its readout (not a core
+    readout) says which flag, which row and why, instead of a traceback."""
+    from socialview.benchmarks.agents_study import main
+
+    rows = tmp_path / "rows"
+    rows.mkdir()
+    (rows / "full45_pca_seed0.json").write_text('{"variant": "full45_pca", "seed": 0}')
+    np.savez(rows / "full45_pca_seed0.npz", test=np.zeros(4, dtype=bool))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--variant", "full45_pca", "--seed", "0", "--replay-rest", "0.05",
+              "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "--replay-rest: row 'full45_pca' seed 0 saved no latents before its readout" in (
+        capsys.readouterr().err)

@@ -188,9 +188,11 @@ def core_width(agent: object) -> int | None:
 
 def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
     """The widest gap in the spectrum a ``readout="core"`` agent's core is read from, and
-    the width latched during training: ``{"width": k, "ratio": r, "share": s, "latched":
-    w, "latched_ratio": q}``, ``s`` the share of the latent's variance its ``k`` leading
-    directions hold. The ``k``-th eigenvalue is ``r`` times the next; the core is
+    the width latched during training: ``{"width": k, "ratio": r, "share": s,
+    "action_share": a, "latched": w, "latched_ratio": q}``, ``s`` the share of the
+    latent's variance its ``k`` leading directions hold, ``a`` the share of the actions'
+    effect on the predictions they hold (None for an agent that tracks none). The
+    ``k``-th eigenvalue is ``r`` times the next; the core is
     taken at ``w`` where ``q`` (its ratio now) is at least ``core_keep`` (with
     ``core_sticky``, the default; without it only when ``r < core_gap``), else at ``k``
     where ``r >= core_gap``; ``w`` and ``q`` are None when nothing is latched. None without a
@@ -202,6 +204,8 @@ def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
     if found is None:
         return None
     latched = readout.latched() if callable(getattr(readout, "latched", None)) else None
+    shares = getattr(readout, "action_share_at", None)
     return {"width": found[0], "ratio": found[1], "share": readout.variance_share(found[0]),
+            "action_share": shares(found[0]) if callable(shares) else None,
             "latched": latched,
             "latched_ratio": None if latched is None else readout.ratio_at(latched)}

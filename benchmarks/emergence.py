@@ -68,7 +68,10 @@ __all__ = ["OVERRIDE_FLAGS", "RESULT_VERSION", "main", "measure_checkpoint", "ru
 #:     the ``share`` of the latent's variance its widest gap's directions hold, and a
 #:     core must hold ``core_share`` (0.8) of it; the quick preset records 8,000
 #:     training frames (was 4,000).
-RESULT_VERSION = 10
+#: 11: ``jepa``'s core must also hold ``core_action_share`` (0.85) of what its actions
+#:     change in its predictions; ``spectral_gap`` records that ``action_share``; training
+#:     FLOPs count the extra predictor pass that measures it.
+RESULT_VERSION = 11
 #: Settings that have their own command-line flag (``--train-steps`` for ``train_steps``).
 OVERRIDE_FLAGS = (
     "agents",

@@ -85,14 +85,17 @@ def running_recorder(into: list[list[Any]], every: int) -> Any:
     a core readout's running statistics to ``into`` at every ``every``-th training batch:
     the widest gap, the width latched after that batch's update (None: nothing) with its
     ratio (None likewise), and the first (up to 16) ratios of consecutive eigenvalues
-    (0 after a negligible direction), from which any latch rule can be replayed: the
+    (0 after a negligible direction or under ``core_share``; the action guard is not
+    applied to them), from which any latch rule can be replayed: the
     latch changes no weight. A resumed agent counts on from its checkpoint, so each stop
     records only its own batches; the agents study stores the same record in its rows."""
 
     def record(module: Any, _inputs: Any, _output: Any) -> None:
         seen = int(module.num_batches_tracked)
         if module.training and seen % every == 0:
-            ratios = module.ratios()  # the running statistics: none calibrated yet
+            # the running statistics (none calibrated yet), under the gap and variance
+            # tests; the action test (finding 21) shows in what was latched
+            ratios = module.ratios(actions=False)
             width = int(ratios.argmax()) + 1
             ratio = float(ratios[width - 1])
             latched = module.latched()

@@ -54,7 +54,9 @@ CAMERAS = ("cam0", "cam1")
 #:     the ``share`` of the latent's variance its widest gap's directions hold, and a
 #:     core must hold ``core_share`` (0.8) of it; the quick preset records 8,000
 #:     training frames (was 4,000).
-RESULT_VERSION = 12
+#: 13: ``jepa``'s core must also hold ``core_action_share`` (0.85) of what its actions
+#:     change in its predictions; ``spectral_gap`` records that ``action_share``.
+RESULT_VERSION = 13
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"
 #: Side the raw frames are area-downsampled to for the ``pixels`` reference: 8x8x3 = 192

@@ -114,6 +114,12 @@ def test_core_rows_that_name_no_rest_drop_the_directions_outside_the_core():
     assert "core_rest" not in _study_config(VARIANTS["default_jepa_moments_d2"])  # latent
 
 
+def test_core_rows_that_name_no_action_guard_ran_without_one():
+    """Rows before round sixteen had no action guard, whatever the default."""
+    assert _study_config(VARIANTS["full45_jepa_lr2"])["core_action_share"] == 0.0
+    assert "core_action_share" not in _study_config(VARIANTS["default_jepa_moments_d2"])
+
+
 @pytest.mark.parametrize("rest", [0.0, 0.1, 0.5])
 def test_replaying_a_core_with_a_rest_reads_what_the_readout_reads(rest):
     import torch

@@ -106,8 +106,10 @@ def test_smoke_preset_end_to_end(smoke_sweep):
             gap = readout["spectral_gap"]
             # a latched width whose ratio holds at core_keep (1.5) comes first (sticky);
             # else the widest gap, if it reaches core_gap (3) and holds core_share (0.8)
+            # of the variance and core_action_share (0.85) of the actions' effect
             held = gap["latched"] if (gap["latched_ratio"] or 0.0) >= 1.5 else None
-            found = gap["width"] if gap["ratio"] >= 3.0 and gap["share"] >= 0.8 else None
+            guarded = gap["share"] >= 0.8 and gap["action_share"] >= 0.85
+            found = gap["width"] if gap["ratio"] >= 3.0 and guarded else None
             assert readout["core_width"] == (held or found)
     with open(out / "sweep.csv", newline="") as handle:
         reader = csv.DictReader(handle)

@@ -181,6 +181,17 @@ class EncoderConfig:
     0.903 instead of 0.930 0.75; 0.85 lies between. Training is untouched: only the
     readout's choice can change. Agents without a predictor track no effect and are
     not guarded. 0 turns the guard off (the rule before round sixteen)."""
+    core_reader_share: float = 0.99
+    """readout="core", agents whose latent is read by a linear head of their own
+    (``supervised``'s state head): the least share of the head's output variance that
+    reaches it through a core's directions (direction ``j`` of variance ``l_j`` passes
+    ``l_j * |W v_j|^2`` of it); a gap before it counts as none. The head is what the
+    agent knows the world through: a core that leaves out directions the head reads
+    has dropped part of it. Measured (finding 22): the whole-arena 8-d ``supervised``
+    cores pass 0.999-1.000 of it, the two half-arena 8-d cores that read 0.898-0.903
+    where their whole latents read 0.936-0.940 pass 0.974-0.975; 0.99 lies between.
+    Training is untouched. Agents without such a head are not guarded. 0 turns the
+    guard off (the rule before round seventeen)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance
     the core is read from (after a plain average over the first ``1 / core_momentum``
@@ -234,7 +245,8 @@ class ConvEncoder(nn.Module):
                                          whiten_shrinkage=cfg.whiten_shrinkage)
         self.readout = make_readout(cfg.readout, cfg.latent_dim, cfg.core_gap,
                                     cfg.core_momentum, cfg.core_keep, cfg.core_sticky,
-                                    cfg.core_share, cfg.core_rest, cfg.core_action_share)
+                                    cfg.core_share, cfg.core_rest, cfg.core_action_share,
+                                    cfg.core_reader_share)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -396,6 +408,12 @@ class SpectralCoreReadout(nn.Module):
     a width whose directions hold under ``action_share`` of that effect's second moment
     fails like one under ``core_share`` (finding 21). Nothing tracked, nothing guarded.
 
+    Reader guard (``reader_share`` > 0): an agent whose latent is read by a linear head
+    of its own hands :meth:`track_reader` that head's weights ``W``; a width whose
+    directions pass under ``reader_share`` of the head's output variance (direction
+    ``v_j`` of variance ``l_j`` passes ``l_j |W v_j|^2``) fails the same way (finding
+    22). Nothing tracked, nothing guarded.
+
     :meth:`calibrate` stores the statistics of the encoder as it stands beside the
     running ones, which it leaves alone: the latch and the running statistics depend on
     the training batches only, so training in stages ends where an unbroken run does.
@@ -405,8 +423,12 @@ class SpectralCoreReadout(nn.Module):
     def __init__(self, dim: int, min_ratio: float = 3.0, momentum: float = 0.01,
                  min_share: float = 0.01, keep_ratio: float | None = None,
                  sticky: bool = False, core_share: float = 0.0, rest: float = 0.0,
-                 action_share: float = 0.0) -> None:
+                 action_share: float = 0.0, reader_share: float = 0.0) -> None:
         super().__init__()
+        if not 0.0 <= reader_share < 1.0:
+            raise ValueError(f"core_reader_share must be in [0, 1) (a share of what the "
+                             f"agent's head reads; 0: no guard), got {reader_share!r}")
+        self.reader_share = float(reader_share)
         if not 0.0 <= action_share < 1.0:
             raise ValueError(f"core_action_share must be in [0, 1) (a share of the actions' "
                              f"effect on the predictions; 0: no guard), got {action_share!r}")
@@ -442,6 +464,7 @@ class SpectralCoreReadout(nn.Module):
         self.register_buffer("latched_width", torch.zeros((), dtype=torch.long))
         self.register_buffer("running_effect", torch.zeros(dim, dim))
         self.register_buffer("effect_batches_tracked", torch.zeros((), dtype=torch.long))
+        self.register_buffer("reader_gram", torch.zeros(dim, dim))
 
     def reset_running_stats(self) -> None:
         """No statistics yet: mean 0, covariance the identity (no gap), no batch seen, no
@@ -456,6 +479,7 @@ class SpectralCoreReadout(nn.Module):
         self.latched_width.zero_()
         self.running_effect.zero_()
         self.effect_batches_tracked.zero_()
+        self.reader_gram.zero_()
 
     def _load_from_state_dict(self, state_dict: dict[str, torch.Tensor], prefix: str,
                               *args: object, **kwargs: object) -> None:
@@ -472,6 +496,10 @@ class SpectralCoreReadout(nn.Module):
             dim = state_dict[prefix + "running_cov"].shape[0]
             state_dict[prefix + "running_effect"] = torch.zeros(dim, dim)
             state_dict[prefix + "effect_batches_tracked"] = torch.zeros((), dtype=torch.long)
+        # and one saved before the reader guard had no head to read: unguarded
+        if prefix + "reader_gram" not in state_dict and prefix + "running_cov" in state_dict:
+            dim = state_dict[prefix + "running_cov"].shape[0]
+            state_dict[prefix + "reader_gram"] = torch.zeros(dim, dim)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
@@ -503,16 +531,18 @@ class SpectralCoreReadout(nn.Module):
         ratios = self._ratios(*self.spectrum(), guarded=False)
         return None if ratios is None else _largest(ratios)
 
-    def ratios(self, actions: bool = True) -> torch.Tensor | None:
+    def ratios(self, agent_guards: bool = True) -> torch.Tensor | None:
         """Ratios of consecutive eigenvalues of :meth:`statistics`' covariance among the
         first ``D // 2`` (the ``k``-th over the ``k+1``-th at index ``k - 1``; 0 after a
         direction under ``min_share`` of the first or where the leading directions hold
-        under ``core_share`` of the variance or ``action_share`` of the actions' effect),
-        or None for a latent too narrow to have one: what :meth:`ratio_at`, the core's
-        width and the latch read. ``actions=False`` leaves the action test out (what a
-        record of the gaps, replayed under other rules, wants: the effect is not in it)."""
+        under ``core_share`` of the variance, ``action_share`` of the actions' effect or
+        ``reader_share`` of what the agent's head reads), or None for a latent too narrow
+        to have one: what :meth:`ratio_at`, the core's width and the latch read.
+        ``agent_guards=False`` leaves the action and reader tests out (what a record of
+        the gaps, replayed under other rules, wants: neither the effect nor the head is
+        in it)."""
         values, vectors = self.spectrum()
-        return self._ratios(values, vectors if actions else None)
+        return self._ratios(values, vectors if agent_guards else None)
 
     def latched(self) -> int | None:
         """The width latched during training (see the class docstring), or None."""
@@ -581,14 +611,53 @@ class SpectralCoreReadout(nn.Module):
             raise ValueError(f"width must be in [1, {len(shares)}], got {width!r}")
         return float(shares[width - 1])
 
+    @torch.no_grad()
+    def track_reader(self, weight: torch.Tensor) -> None:
+        """Remember the weights ``(S, D)`` of the linear head that reads this latent (the
+        latest ones: the head is the agent's own and changes with training), for the
+        reader guard: a core must pass ``reader_share`` of the head's output variance."""
+        if weight.dim() != 2 or weight.shape[1] != self.reader_gram.shape[0]:
+            raise ValueError(f"track_reader needs (S, {self.reader_gram.shape[0]}) head "
+                             f"weights, got {tuple(weight.shape)}")
+        w = weight.detach().to(self.reader_gram.dtype)
+        self.reader_gram.copy_(w.T @ w)
+
+    def reader_shares(self, values: torch.Tensor | None = None,
+                      vectors: torch.Tensor | None = None) -> torch.Tensor | None:
+        """Cumulative shares of the head's output variance that the leading principal
+        directions pass (descending ``values`` with their ``vectors``; default:
+        :meth:`spectrum`'s), or None where no head was tracked (an agent with no linear
+        head of its own) or it reads nothing."""
+        if not bool(self.reader_gram.any()):
+            return None
+        if values is None or vectors is None:
+            values, vectors = self.spectrum()
+        gram = self.reader_gram.to(vectors.dtype)
+        passed = values.clamp_min(0.0) * ((vectors.T @ gram) * vectors.T).sum(1).clamp_min(0.0)
+        total = float(passed.sum())
+        if total <= 0.0:
+            return None
+        return passed.cumsum(0) / total
+
+    def reader_share_at(self, width: int) -> float | None:
+        """Share of the head's output variance that the ``width`` leading principal
+        directions (of the statistics read) pass, or None with no head tracked. Reported
+        beside the gap, :meth:`variance_share` and :meth:`action_share_at`."""
+        shares = self.reader_shares()
+        if shares is None:
+            return None
+        if not 0 < width <= len(shares):
+            raise ValueError(f"width must be in [1, {len(shares)}], got {width!r}")
+        return float(shares[width - 1])
+
     def _ratios(self, values: torch.Tensor, vectors: torch.Tensor | None = None,
                 guarded: bool = True) -> torch.Tensor | None:
         """Ratios of consecutive eigenvalues (descending ``values``, eigenvectors
         ``vectors``) among the first ``D // 2``, 0 after a direction under ``min_share``
         of the first or (if ``guarded``) where the leading directions hold under
-        ``core_share`` of the variance or (with ``vectors`` and a tracked effect) under
-        ``action_share`` of the actions' effect; None for a latent too narrow to have
-        one."""
+        ``core_share`` of the variance or (with ``vectors`` and a tracked effect or head)
+        under ``action_share`` of the actions' effect or ``reader_share`` of what the
+        head reads; None for a latent too narrow to have one."""
         top = min(len(values) // 2, len(values) - 1)
         if top < 1:
             return None
@@ -608,6 +677,11 @@ class SpectralCoreReadout(nn.Module):
                       if self.action_share > 0 and vectors is not None else None)
             if shares is not None:
                 keep &= shares[:top] >= self.action_share
+            # and it passes what the agent's own head reads (finding 22)
+            read = (self.reader_shares(values, vectors)
+                    if self.reader_share > 0 and vectors is not None else None)
+            if read is not None:
+                keep &= read[:top] >= self.reader_share
         return torch.where(keep, ratios, 0.0)
 
     def _width(self, values: torch.Tensor, vectors: torch.Tensor | None = None) -> int | None:
@@ -731,7 +805,7 @@ def _largest(ratios: torch.Tensor) -> tuple[int, float]:
 def make_readout(kind: str, dim: int, core_gap: float = 3.0, core_momentum: float = 0.01,
                  core_keep: float | None = None, core_sticky: bool = False,
                  core_share: float = 0.0, core_rest: float = 0.0,
-                 core_action_share: float = 0.0) -> nn.Module:
+                 core_action_share: float = 0.0, core_reader_share: float = 0.0) -> nn.Module:
     """The readout named by ``EncoderConfig.readout``."""
     if kind == "latent":
         return nn.Identity()
@@ -740,7 +814,8 @@ def make_readout(kind: str, dim: int, core_gap: float = 3.0, core_momentum: floa
             raise ValueError(f"core_momentum must be in (0, 1], got {core_momentum!r}")
         return SpectralCoreReadout(dim, core_gap, momentum=core_momentum, keep_ratio=core_keep,
                                    sticky=core_sticky, core_share=core_share,
-                                   rest=core_rest, action_share=core_action_share)
+                                   rest=core_rest, action_share=core_action_share,
+                                   reader_share=core_reader_share)
     raise ValueError(f"readout must be 'latent' or 'core', got {kind!r}")
 
 

@@ -6,6 +6,10 @@ from the recording) from the latent. It uses labels, so it is never an emergent
 result; it answers "how much *could* this encoder, at this budget, know about the
 world?". Every report marks it as a reference.
 
+With the core readout, the head is also what guards the core: a core must pass
+``core_reader_share`` of the head's output variance (finding 22), so a core that
+leaves out directions the head reads the world from is not read out.
+
 Targets are standardised with running statistics of every state seen in
 training (Welford's update, kept in the state dict), so each coordinate weighs
 the same in the loss whatever the arena's size.
@@ -107,7 +111,9 @@ class SupervisedAgent(TorchAgent):
                 ).to(state.dtype)
 
     def train_step(self, batch: Batch) -> dict[str, float]:
-        """One AdamW step on the MSE between the head's output and the standardised state."""
+        """One AdamW step on the MSE between the head's output and the standardised state;
+        the head's new weights go to a core readout's reader guard (finding 22), which
+        changes no weight."""
         if batch.state is None:
             raise ValueError("supervised needs batches with the world state (Batch.state); "
                              "train it with socialview.agents.train_agent, which loads it")
@@ -124,6 +130,9 @@ class SupervisedAgent(TorchAgent):
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        readout = self.encoder.readout
+        if hasattr(readout, "track_reader"):  # the core must pass what the head reads
+            readout.track_reader(self.head.weight)
         self.step += 1
         z = z.detach()
         metrics = {"loss": float(loss.detach()), "emb_std": embedding_std(z),

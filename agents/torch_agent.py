@@ -189,9 +189,11 @@ def core_width(agent: object) -> int | None:
 def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
     """The widest gap in the spectrum a ``readout="core"`` agent's core is read from, and
     the width latched during training: ``{"width": k, "ratio": r, "share": s,
-    "action_share": a, "latched": w, "latched_ratio": q}``, ``s`` the share of the
-    latent's variance its ``k`` leading directions hold, ``a`` the share of the actions'
-    effect on the predictions they hold (None for an agent that tracks none). The
+    "action_share": a, "reader_share": h, "latched": w, "latched_ratio": q}``, ``s``
+    the share of the latent's variance its ``k`` leading directions hold, ``a`` the
+    share of the actions' effect on the predictions they hold (None for an agent that
+    tracks none), ``h`` the share of its own head's output variance they pass (None for
+    an agent with no such head). The
     ``k``-th eigenvalue is ``r`` times the next; the core is
     taken at ``w`` where ``q`` (its ratio now) is at least ``core_keep`` (with
     ``core_sticky``, the default; without it only when ``r < core_gap``), else at ``k``
@@ -205,7 +207,9 @@ def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
         return None
     latched = readout.latched() if callable(getattr(readout, "latched", None)) else None
     shares = getattr(readout, "action_share_at", None)
+    read = getattr(readout, "reader_share_at", None)
     return {"width": found[0], "ratio": found[1], "share": readout.variance_share(found[0]),
             "action_share": shares(found[0]) if callable(shares) else None,
+            "reader_share": read(found[0]) if callable(read) else None,
             "latched": latched,
             "latched_ratio": None if latched is None else readout.ratio_at(latched)}

@@ -1003,8 +1003,9 @@ def _study_config(spec: dict[str, Any]) -> dict[str, Any]:
     """A variant's agent config: encoder agents read the full latent unless it names a
     readout (the study's rows predate ``readout="core"`` as the default), a core readout
     has no share guard unless it names one (``core_share``, round fourteen), drops the
-    directions outside its core unless it names a ``core_rest`` (round fifteen) and has no
-    action guard unless it names one (``core_action_share``, round sixteen), and
+    directions outside its core unless it names a ``core_rest`` (round fifteen), has no
+    action guard unless it names one (``core_action_share``, round sixteen) and no reader
+    guard unless it names one (``core_reader_share``, round seventeen), and
     ``jepa`` and ``supervised`` train at lr 1e-3 unless it names one (the rows predate
     2e-3)."""
     config = dict(spec.get("config", {}))
@@ -1014,6 +1015,7 @@ def _study_config(spec: dict[str, Any]) -> dict[str, Any]:
             config.setdefault("core_share", 0.0)
             config.setdefault("core_rest", 0.0)
             config.setdefault("core_action_share", 0.0)
+            config.setdefault("core_reader_share", 0.0)
     if spec["agent"] in LR_ERA_AGENTS:
         config.setdefault("lr", 1e-3)
     return config

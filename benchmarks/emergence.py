@@ -71,7 +71,9 @@ __all__ = ["OVERRIDE_FLAGS", "RESULT_VERSION", "main", "measure_checkpoint", "ru
 #: 11: ``jepa``'s core must also hold ``core_action_share`` (0.85) of what its actions
 #:     change in its predictions; ``spectral_gap`` records that ``action_share``; training
 #:     FLOPs count the extra predictor pass that measures it.
-RESULT_VERSION = 11
+#: 12: ``supervised``'s core must also pass ``core_reader_share`` (0.99) of its state
+#:     head's output variance; ``spectral_gap`` records that ``reader_share``.
+RESULT_VERSION = 12
 #: Settings that have their own command-line flag (``--train-steps`` for ``train_steps``).
 OVERRIDE_FLAGS = (
     "agents",

@@ -85,8 +85,8 @@ def running_recorder(into: list[list[Any]], every: int) -> Any:
     a core readout's running statistics to ``into`` at every ``every``-th training batch:
     the widest gap, the width latched after that batch's update (None: nothing) with its
     ratio (None likewise), and the first (up to 16) ratios of consecutive eigenvalues
-    (0 after a negligible direction or under ``core_share``; the action guard is not
-    applied to them), from which any latch rule can be replayed: the
+    (0 after a negligible direction or under ``core_share``; the action and reader
+    guards are not applied to them), from which any latch rule can be replayed: the
     latch changes no weight. A resumed agent counts on from its checkpoint, so each stop
     records only its own batches; the agents study stores the same record in its rows."""
 
@@ -94,8 +94,8 @@ def running_recorder(into: list[list[Any]], every: int) -> Any:
         seen = int(module.num_batches_tracked)
         if module.training and seen % every == 0:
             # the running statistics (none calibrated yet), under the gap and variance
-            # tests; the action test (finding 21) shows in what was latched
-            ratios = module.ratios(actions=False)
+            # tests; the action and reader tests (findings 21-22) show in what was latched
+            ratios = module.ratios(agent_guards=False)
             width = int(ratios.argmax()) + 1
             ratio = float(ratios[width - 1])
             latched = module.latched()

@@ -56,7 +56,9 @@ CAMERAS = ("cam0", "cam1")
 #:     training frames (was 4,000).
 #: 13: ``jepa``'s core must also hold ``core_action_share`` (0.85) of what its actions
 #:     change in its predictions; ``spectral_gap`` records that ``action_share``.
-RESULT_VERSION = 13
+#: 14: ``supervised``'s core must also pass ``core_reader_share`` (0.99) of its state
+#:     head's output variance; ``spectral_gap`` records that ``reader_share``.
+RESULT_VERSION = 14
 #: Name of the raw-pixel reference in cell results (not an agent: nothing is trained).
 PIXELS = "pixels"
 #: Side the raw frames are area-downsampled to for the ``pixels`` reference: 8x8x3 = 192

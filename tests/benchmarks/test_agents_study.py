@@ -120,6 +120,12 @@ def test_core_rows_that_name_no_action_guard_ran_without_one():
     assert "core_action_share" not in _study_config(VARIANTS["default_jepa_moments_d2"])
 
 
+def test_core_rows_that_name_no_reader_guard_ran_without_one():
+    """Rows before round seventeen had no reader guard, whatever the default."""
+    assert _study_config(VARIANTS["full45_jepa_lr2"])["core_reader_share"] == 0.0
+    assert "core_reader_share" not in _study_config(VARIANTS["default_jepa_moments_d2"])
+
+
 @pytest.mark.parametrize("rest", [0.0, 0.1, 0.5])
 def test_replaying_a_core_with_a_rest_reads_what_the_readout_reads(rest):
     import torch

@@ -188,8 +188,8 @@ class EncoderConfig:
     ``l_j * |W v_j|^2`` of it); a gap before it counts as none. The head is what the
     agent knows the world through: a core that leaves out directions the head reads
     has dropped part of it. Measured (finding 22): the whole-arena 8-d ``supervised``
-    cores pass 0.999-1.000 of it, the two half-arena 8-d cores that read 0.898-0.903
-    where their whole latents read 0.936-0.940 pass 0.974-0.975; 0.99 lies between.
+    cores pass 0.9995 of it, the two half-arena 8-d cores that read 0.898-0.903
+    where their whole latents read 0.923-0.932 pass 0.974-0.975; 0.99 lies between.
     Training is untouched. Agents without such a head are not guarded. 0 turns the
     guard off (the rule before round seventeen)."""
     core_momentum: float = 0.01

@@ -73,7 +73,9 @@ __all__ = ["OVERRIDE_FLAGS", "RESULT_VERSION", "main", "measure_checkpoint", "ru
 #:     FLOPs count the extra predictor pass that measures it.
 #: 12: ``supervised``'s core must also pass ``core_reader_share`` (0.99) of its state
 #:     head's output variance; ``spectral_gap`` records that ``reader_share``.
-RESULT_VERSION = 12
+#: 13: ``core_action_share`` is 0.8 (was 0.85): true cores hold 0.83-0.88 at 10% of
+#:     the curve's steps.
+RESULT_VERSION = 13
 #: Settings that have their own command-line flag (``--train-steps`` for ``train_steps``).
 OVERRIDE_FLAGS = (
     "agents",

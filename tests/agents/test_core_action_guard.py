@@ -85,7 +85,7 @@ def test_jepa_tracks_its_actions_effect_and_the_guard_leaves_training_alone(synt
     guarded = make_agent("jepa", seed=0, latent_dim=8, width=8, core_momentum=1.0)
     bare = make_agent("jepa", seed=0, latent_dim=8, width=8, core_momentum=1.0,
                       core_action_share=0.0)
-    assert guarded.encoder.readout.action_share == 0.85
+    assert guarded.encoder.readout.action_share == 0.8
     for step in range(5):
         batch = stream.sample(16, torch.Generator().manual_seed(step), guarded.horizon)
         assert guarded.train_step(batch)["loss"] == bare.train_step(batch)["loss"]

@@ -64,11 +64,11 @@ camera nothing (0.927, from 0.903) and the maps move by under 0.001, but zero-sh
 transfer, whose classifier standardises each direction, falls from 0.75-0.81 to
 0.38-0.56 between whole-arena cameras; the default keeps dropping them. Round sixteen
 (finding 21) asks the predictor instead: each training step also tells the readout what
-the batch's actions change in the predictions (``action_effect``), and a core must hold
-80% of that (``core_action_share``). The whole-arena 8-d cores hold 0.89-0.92 of it (0.83-0.88
-at half the quick budget); the 12-d half-arena core held 0.75, so that camera now reads its
-whole latent (0.930), and so do the partial cores of the first steps (0.09-0.52, finding 22).
-Training is untouched.
+the batch's actions change in the predictions (``action_effect``), and a core must
+hold 80% of that (``core_action_share``). The whole-arena 8-d cores hold 0.89-0.92 of
+it (0.83-0.88 at half the quick budget); the 12-d half-arena core held 0.75, so that
+camera now reads its whole latent (0.930), and so do the partial cores of the first
+steps (0.09-0.52, finding 22). Training is untouched.
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ class EncoderConfig:
     of the effect at the end of training (10 cameras, quick and ``full`` budgets) and
     0.83-0.88 at half the quick budget (the predictor learns what the actions do as
     it trains), the widest gap of every half-arena camera of the quick sweep 0.02-0.79,
-    the 12-d false core that read 0.903 instead of 0.930 0.75, and the 4-6-d partial
+    the 12-d false core that read 0.903 instead of 0.930 0.75, and the 4-8-d partial
     cores of the first 1-3% of training, which drop the pusher, 0.09-0.52; 0.8 lies
     between (0.85, the first default, refused true cores at half the quick budget).
     Training is untouched: only the readout's choice can change. Agents without a
@@ -494,16 +494,15 @@ class SpectralCoreReadout(nn.Module):
             state_dict[prefix + "calibrated_cov"] = state_dict[prefix + "running_cov"]
             state_dict[prefix + "calibrated_at"] = state_dict[prefix + "num_batches_tracked"]
             state_dict[prefix + "latched_width"] = torch.zeros((), dtype=torch.long)
-        # one saved before the action guard tracked no effect, so none guards it
-        if (prefix + "effect_batches_tracked" not in state_dict
-                and prefix + "running_cov" in state_dict):
+        if prefix + "running_cov" in state_dict:
             dim = state_dict[prefix + "running_cov"].shape[0]
-            state_dict[prefix + "running_effect"] = torch.zeros(dim, dim)
-            state_dict[prefix + "effect_batches_tracked"] = torch.zeros((), dtype=torch.long)
-        # and one saved before the reader guard had no head to read: unguarded
-        if prefix + "reader_gram" not in state_dict and prefix + "running_cov" in state_dict:
-            dim = state_dict[prefix + "running_cov"].shape[0]
-            state_dict[prefix + "reader_gram"] = torch.zeros(dim, dim)
+            # one saved before the action guard tracked no effect, so none guards it
+            if prefix + "effect_batches_tracked" not in state_dict:
+                state_dict[prefix + "running_effect"] = torch.zeros(dim, dim)
+                state_dict[prefix + "effect_batches_tracked"] = torch.zeros((), dtype=torch.long)
+            # and one saved before the reader guard had no head to read: unguarded
+            if prefix + "reader_gram" not in state_dict:
+                state_dict[prefix + "reader_gram"] = torch.zeros(dim, dim)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
@@ -597,23 +596,13 @@ class SpectralCoreReadout(nn.Module):
             return None
         if vectors is None:
             vectors = self.spectrum()[1]
-        m = self.running_effect.double()
-        energy = ((vectors.T @ m) * vectors.T).sum(1).clamp_min(0.0)
-        total = float(energy.sum())
-        if total <= 0.0:
-            return None
-        return energy.cumsum(0) / total
+        return _cumulative_shares(_along(vectors, self.running_effect.double()))
 
     def action_share_at(self, width: int) -> float | None:
         """Share of the tracked action effect that the ``width`` leading principal
         directions (of the statistics read) hold, or None with no effect tracked.
         Reported beside the gap and :meth:`variance_share`."""
-        shares = self.action_shares()
-        if shares is None:
-            return None
-        if not 0 < width <= len(shares):
-            raise ValueError(f"width must be in [1, {len(shares)}], got {width!r}")
-        return float(shares[width - 1])
+        return _share_at(self.action_shares(), width)
 
     @torch.no_grad()
     def track_reader(self, weight: torch.Tensor) -> None:
@@ -637,22 +626,13 @@ class SpectralCoreReadout(nn.Module):
         if values is None or vectors is None:
             values, vectors = self.spectrum()
         gram = self.reader_gram.to(vectors.dtype)
-        passed = values.clamp_min(0.0) * ((vectors.T @ gram) * vectors.T).sum(1).clamp_min(0.0)
-        total = float(passed.sum())
-        if total <= 0.0:
-            return None
-        return passed.cumsum(0) / total
+        return _cumulative_shares(values.clamp_min(0.0) * _along(vectors, gram))
 
     def reader_share_at(self, width: int) -> float | None:
         """Share of the head's output variance that the ``width`` leading principal
         directions (of the statistics read) pass, or None with no head tracked. Reported
         beside the gap, :meth:`variance_share` and :meth:`action_share_at`."""
-        shares = self.reader_shares()
-        if shares is None:
-            return None
-        if not 0 < width <= len(shares):
-            raise ValueError(f"width must be in [1, {len(shares)}], got {width!r}")
-        return float(shares[width - 1])
+        return _share_at(self.reader_shares(), width)
 
     def _ratios(self, values: torch.Tensor, vectors: torch.Tensor | None = None,
                 guarded: bool = True) -> torch.Tensor | None:
@@ -798,6 +778,28 @@ def latch_after(latched: int, widest: tuple[int, float], latched_ratio: float,
     if widest[1] >= min_ratio:
         return widest[0]
     return latched if held else 0
+
+
+def _along(vectors: torch.Tensor, moment: torch.Tensor) -> torch.Tensor:
+    """``v_j^T M v_j`` for each column ``v_j`` of ``vectors`` (clamped at 0): how much of
+    the second moment ``M`` lies along each direction."""
+    return ((vectors.T @ moment) * vectors.T).sum(1).clamp_min(0.0)
+
+
+def _cumulative_shares(amounts: torch.Tensor) -> torch.Tensor | None:
+    """Cumulative shares of the non-negative ``amounts`` (one per direction, leading
+    first), or None where they sum to 0."""
+    total = float(amounts.sum())
+    return None if total <= 0.0 else amounts.cumsum(0) / total
+
+
+def _share_at(shares: torch.Tensor | None, width: int) -> float | None:
+    """The cumulative share at ``width`` directions, or None without shares."""
+    if shares is None:
+        return None
+    if not 0 < width <= len(shares):
+        raise ValueError(f"width must be in [1, {len(shares)}], got {width!r}")
+    return float(shares[width - 1])
 
 
 def _largest(ratios: torch.Tensor) -> tuple[int, float]:

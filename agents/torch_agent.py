@@ -193,9 +193,8 @@ def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
     the share of the latent's variance its ``k`` leading directions hold, ``a`` the
     share of the actions' effect on the predictions they hold (None for an agent that
     tracks none), ``h`` the share of its own head's output variance they pass (None for
-    an agent with no such head). The
-    ``k``-th eigenvalue is ``r`` times the next; the core is
-    taken at ``w`` where ``q`` (its ratio now) is at least ``core_keep`` (with
+    an agent with no such head). The ``k``-th eigenvalue is ``r`` times the next; the
+    core is taken at ``w`` where ``q`` (its ratio now) is at least ``core_keep`` (with
     ``core_sticky``, the default; without it only when ``r < core_gap``), else at ``k``
     where ``r >= core_gap``; ``w`` and ``q`` are None when nothing is latched. None without a
     core readout. Reported beside :func:`core_width`, so a reader sees how far from the

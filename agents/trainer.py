@@ -127,10 +127,34 @@ class TrainResult:
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """``"auto"``/None -> CUDA when available, else CPU; anything else is passed through."""
+    """``"auto"``/None -> CUDA when available, else CPU; any other name, checked.
+
+    A CUDA device this machine does not have is refused here, with the reason, so a
+    long run fails before it records or trains anything rather than at its first tensor.
+
+    Raises
+    ------
+    ValueError
+        ``device`` is not a device name torch knows, or names a CUDA device that
+        torch cannot see (no CUDA build or driver, or an index past the last GPU).
+    """
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r} "
+                         f"({error})") from error
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"device {str(device)!r} needs CUDA, but torch {torch.__version__} "
+                             "sees no CUDA device here; use 'cpu', or 'auto' to take a GPU "
+                             "only where there is one")
+        if dev.index is not None and dev.index >= count:
+            raise ValueError(f"device {str(device)!r}: torch sees {count} CUDA device(s), "
+                             f"so the index must be in [0, {count - 1}]")
+    return dev
 
 
 def _atomic_write_bytes(path: Path, writer) -> None:
@@ -323,6 +347,9 @@ def train_agent(
 
     Raises
     ------
+    ValueError
+        ``device`` is not a device name, or a GPU this machine lacks (nothing is
+        written).
     DatasetError
         The dataset or the camera does not exist (nothing is written).
     RunFolderError
@@ -362,12 +389,12 @@ def train_agent(
         "versions": _versions(),
     }
 
+    dev = resolve_device(device)  # before the run folder is touched
     run_dir = Path(out_dir) if out_dir is not None else None
     ckpt: dict[str, Any] | None = None
     if run_dir is not None:
         ckpt = _prepare_run_dir(run_dir, run_config, agent, resume)
 
-    dev = resolve_device(device)
     if hasattr(agent, "to"):
         agent.to(dev)
     sampler = torch.Generator().manual_seed(int(seed))

@@ -54,6 +54,9 @@ def add_setting_flags(
     parser.add_argument("--eval-steps", type=int)
     parser.add_argument("--train-steps", type=int)
     parser.add_argument("--threads-per-cell", type=int)
+    parser.add_argument(
+        "--device", help="torch device for the agents: cpu (default), cuda, cuda:N or auto"
+    )
 
 
 def settings_from_args(

@@ -89,6 +89,7 @@ OVERRIDE_FLAGS = (
     "eval_steps",
     "train_steps",
     "threads_per_cell",
+    "device",
 )
 
 
@@ -229,12 +230,14 @@ def run_emergence(
     import torch
 
     from socialview.agents import world_state
+    from socialview.agents.trainer import resolve_device
     from socialview.benchmarks.emergence_report import write_outputs
     from socialview.benchmarks.overlap_sweep import check_agents, prepare_out_dir
     from socialview.benchmarks.sweep_cell import dataset_seeds, record_once
 
     config.validate()
     check_agents(config.agents)
+    resolve_device(config.device)  # a missing GPU is refused before anything is recorded
     out = Path(out_dir)
     prepare_out_dir(out, config, force, may_grow=("agents", "seeds"))
     torch.set_num_threads(config.threads_per_cell)

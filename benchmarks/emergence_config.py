@@ -87,6 +87,9 @@ class EmergenceConfig:
     """Bootstrap resamples for each checkpoint's confidence intervals."""
     threads_per_cell: int = 2
     """Torch threads for training and measuring; results are reproducible for a fixed value."""
+    device: str = "cpu"
+    """Torch device the agents train and encode on (``cpu``, ``cuda``, ``cuda:N`` or
+    ``auto``), as in the sweep: CPU by default, for bit-for-bit reproducible curves."""
 
     def steps_for(self, agent: str) -> int:
         """Total training steps of agent kind ``agent``."""

@@ -80,6 +80,7 @@ OVERRIDE_FLAGS = (
     "eval_steps",
     "train_steps",
     "threads_per_cell",
+    "device",
 )
 #: A cell: (target overlap, viewpoint shift, seed).
 Cell = tuple[float, float, int]
@@ -251,7 +252,8 @@ def _run_ray(
                 "leave --address out to start a local instance"
             ) from error
     try:
-        remote = ray.remote(num_cpus=config.threads_per_cell)(run_cell)
+        gpus = 1 if config.device == "cuda" else 0
+        remote = ray.remote(num_cpus=config.threads_per_cell, num_gpus=gpus)(run_cell)
         payload = config.to_dict()
         pending = [remote.remote(payload, *cell, str(out.resolve())) for cell in cells]
         while pending:
@@ -260,6 +262,25 @@ def _run_ray(
     finally:
         if started_here:
             ray.shutdown()
+
+
+def check_backend_device(device: str, backend: str) -> None:
+    """Refuse, before any cell runs, a ``device`` the chosen backend cannot give the cells.
+
+    Locally the device must exist on this machine. On Ray the driver may have no GPU
+    while its workers do, so the check is left to them; Ray hands each cell that asks
+    for ``cuda`` a GPU of its own (seen there as ``cuda:0``), so a fixed index or
+    ``auto`` (which Ray's GPU-less tasks would resolve to the CPU) is refused.
+    """
+    if backend == "local":
+        from socialview.agents.trainer import resolve_device
+
+        resolve_device(device)
+    elif device not in ("cpu", "cuda"):
+        raise ValueError(
+            f"device {device!r} with --backend ray: use 'cpu' or 'cuda' (Ray gives each "
+            "cell that asks for 'cuda' one GPU of its own)"
+        )
 
 
 def reachable_ranges(config: SweepConfig) -> dict[float, tuple[float, float]]:
@@ -314,6 +335,7 @@ def run_sweep(
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
     check_agents(config.agents)
+    check_backend_device(config.device, backend)
     reach = reachable_ranges(config)
     out = Path(out_dir)
     prepare_out_dir(out, config, force)

@@ -216,7 +216,7 @@ def train_and_embed(
         out_dir=run_dir,
         seed=derived_seed(seed, agent_name, camera, "batches"),
         batch_size=config.batch_size,
-        device="cpu",
+        device=config.device,
         progress=False,
         num_threads=config.threads_per_cell,
     )

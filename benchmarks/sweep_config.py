@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,12 @@ class SweepConfig:
     """Bootstrap resamples for the per-cell confidence intervals."""
     threads_per_cell: int = 2
     """Torch threads inside one cell; results are reproducible for a fixed value."""
+    device: str = "cpu"
+    """Torch device the agents train and encode on: ``cpu``, ``cuda``, ``cuda:N``, or
+    ``auto`` (CUDA where there is one). CPU by default, so a sweep's numbers are
+    bit-for-bit reproducible for a fixed ``threads_per_cell``; a GPU measures the same
+    things with other float rounding, and cells with ``--jobs`` share it. Recording,
+    probes and maps run on the CPU either way."""
     keep_data: bool = False
     """Keep each cell's recordings and run folders after the cell is done."""
 
@@ -140,6 +147,7 @@ class SweepConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        check_device_name(self.device)
         if not 0.0 < self.test_size < 1.0:
             raise ValueError(f"test_size must be in (0, 1), got {self.test_size}")
         if self.eval_steps < 2 * self.episode_steps and self.eval_steps < 40:
@@ -163,6 +171,20 @@ def upgrade_legacy_keys(values: Mapping[str, Any]) -> dict[str, Any]:
             value = values.pop(old)
             values[new] = value if isinstance(value, list) else [value]
     return values
+
+
+def check_device_name(device: Any) -> None:
+    """``device`` spelled as a sweep setting allows: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+
+    Only the spelling: whether this machine has that GPU is checked when a run starts
+    (:func:`socialview.agents.trainer.resolve_device`), so a config made for a GPU
+    machine still loads, and its report can be rewritten, on one without.
+    """
+    if not isinstance(device, str) or not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
+        raise ValueError(
+            f"device must be 'cpu', 'auto' (CUDA where there is one), 'cuda' or 'cuda:N', "
+            f"got {device!r}"
+        )
 
 
 def _check_grid(name: str, values: Any, low: float, high: float) -> None:

@@ -165,6 +165,51 @@ def test_bad_dataset_and_camera(synthetic_dataset, tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [
+        ("gpu", r"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'"),
+        pytest.param(
+            "cuda", r"device 'cuda' needs CUDA, but torch .* sees no CUDA device",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA"),
+        ),
+        pytest.param(
+            f"cuda:{max(torch.cuda.device_count(), 1)}", r"the index must be in \[0, ",
+            marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
+        ),
+    ],
+)
+def test_a_device_this_machine_lacks_is_refused_before_anything_is_written(
+    synthetic_dataset, tmp_path, device, message
+):
+    agent = make_agent("jepa", **SMALL)
+    with pytest.raises(ValueError, match=message):
+        train_agent(agent, synthetic_dataset, "cam0", steps=1, out_dir=tmp_path / "r",
+                    device=device, progress=False)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_training_on_the_gpu_gives_what_the_cpu_does_up_to_rounding(synthetic_dataset):
+    from socialview.agents.torch_agent import spectral_gap
+
+    _, on_cpu = _train(synthetic_dataset, steps=6)
+    gpu = make_agent("jepa", seed=0, **SMALL)
+    result = train_agent(gpu, synthetic_dataset, "cam0", steps=6, batch_size=8,
+                         progress=False, device="cuda")
+    assert result.device.startswith("cuda")
+    # same seed, same batches: the losses differ by float rounding only (the whitened
+    # latents themselves may turn within a near-degenerate eigenspace, so they are not
+    # compared entry by entry)
+    assert result.final_metrics["loss"] == pytest.approx(on_cpu.final_metrics["loss"], rel=1e-3)
+    z = embed(gpu, synthetic_dataset, "cam0")
+    assert z.shape == (len(open_camera_stream(synthetic_dataset, "cam0")), SMALL["latent_dim"])
+    assert np.isfinite(z).all()
+    gap = spectral_gap(gpu)
+    assert gap is None or all(v is None or math.isfinite(v) for v in gap.values()
+                              if not isinstance(v, bool))
+
+
 def test_other_agent_kind_in_run_folder_is_refused(synthetic_dataset, tmp_path):
     _train(synthetic_dataset, tmp_path / "r", steps=2)
     before = {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()}

@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from socialview.agents import QUICK_STEPS
 from socialview.benchmarks.cli import main
@@ -192,6 +193,7 @@ def test_checkpoints_are_distinct_rounded_fractions():
         ({"image_size": 0}, r"image_size must be an integer >= 1, got 0"),
         ({"dataset_seed": -2}, r"dataset_seed must be an integer >= 0, got -2"),
         ({"overlaps": [0.5]}, r"unknown emergence setting\(s\) \['overlaps'\]; known.*'overlap'"),
+        ({"device": "cuda:x"}, r"device must be 'cpu', 'auto' .*'cuda:N', got 'cuda:x'"),
     ],
 )
 def test_bad_settings_name_the_setting_and_what_is_allowed(values, message):
@@ -215,6 +217,9 @@ def test_command_line_errors_exit_2_with_a_message(tmp_path, capsys):
 
     assert module_main(["--preset", "smoke", "--overlap", "1.5", "--out", out]) == 2
     assert "overlap must be a number in [0, 1], got 1.5" in capsys.readouterr().err
+    if not torch.cuda.is_available():  # a GPU this machine lacks: refused before recording
+        assert main(["emergence", "--preset", "smoke", "--device", "cuda", "--out", out]) == 2
+        assert "device 'cuda' needs CUDA, but torch" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()  # nothing written before the config is valid
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from socialview.agents import RandomAgent, register_agent, unregister_agent
 from socialview.benchmarks.cli import main
@@ -265,6 +266,13 @@ def test_config_round_trip_and_file_loading(tmp_path, capsys):
         ),
         (["--preset", "smoke", "--rig", "orbit"], "rig must be one of ['slide', 'zoom']"),
         (["--preset", "smoke", "--rig", "zoom", "--footprint", "0.4"], "applies to rig='slide'"),
+        (["--preset", "smoke", "--device", "gpu"], "device must be 'cpu', 'auto'"),
+        pytest.param(
+            ["--preset", "smoke", "--device", "cuda:0"],
+            "device 'cuda:0' needs CUDA, but torch",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA"),
+        ),
+        (["--preset", "smoke", "--device", "cuda:0", "--backend", "ray"], "use 'cpu' or 'cuda'"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(tmp_path, capsys, argv, message):
@@ -442,3 +450,17 @@ def _zombie(pid: int) -> bool:
         return "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return True
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_gpu_sweep_trains_its_agents_on_the_gpu(tmp_path):
+    from socialview.benchmarks.overlap_sweep import run_sweep
+
+    config = SweepConfig.from_dict({**TINY, "overlaps": [0.3], "agents": ["jepa", "random"],
+                                    "device": "cuda"})
+    result = run_sweep(config, tmp_path / "gpu", progress=False)
+    (cell,) = [c for c in result["cells"] if c["status"] == "ok"]
+    stored = json.loads((tmp_path / "gpu" / "cells" / f"{cell['cell']}.json").read_text())
+    devices = {train["device"] for train in stored["agents"]["jepa"]["train"].values()}
+    assert devices and all(d.startswith("cuda") for d in devices)
+    assert np.isfinite(stored["agents"]["jepa"]["state_probe"]["cam0"]["pooled_r2"])

@@ -63,21 +63,25 @@ def _alignment_rows(result: dict) -> list[tuple[str, float, float | None]]:
     return rows
 
 
-def _benchmarks(quick: bool) -> list[tuple[str, Callable[[], dict], Callable]]:
+def _benchmarks(quick: bool, device: str) -> list[tuple[str, Callable[[], dict], Callable]]:
     from socialview.benchmarks import alignment_perf, env_perf, train_perf
 
     return [
         ("env", lambda: env_perf.run_benchmark(quick=quick), _env_rows),
-        ("trainer", lambda: train_perf.run_benchmark(quick=quick), _train_rows),
+        ("trainer", lambda: train_perf.run_benchmark(quick=quick, device=device), _train_rows),
         ("alignment", lambda: alignment_perf.run_benchmark(quick=quick), _alignment_rows),
     ]
 
 
-def run_perf(quick: bool = False) -> dict[str, Any]:
-    """Run every benchmark; a failing one is recorded and the others still run."""
+def run_perf(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
+    """Run every benchmark; a failing one is recorded and the others still run.
+
+    ``device`` is where the trainer benchmark trains (its JSON's ``machine`` says which);
+    the env and alignment benchmarks run on the CPU.
+    """
     results: dict[str, Any] = {}
     table: list[dict[str, Any]] = []
-    for name, run, rows in _benchmarks(quick):
+    for name, run, rows in _benchmarks(quick, device):
         start = time.perf_counter()
         try:
             result = run()
@@ -96,7 +100,7 @@ def run_perf(quick: bool = False) -> dict[str, Any]:
                     "meets_goal": None if goal is None else ratio >= goal,
                 }
             )
-    return {"quick": quick, "table": table, "results": results}
+    return {"quick": quick, "device": device, "table": table, "results": results}
 
 
 def format_table(table: list[dict[str, Any]]) -> str:
@@ -115,7 +119,14 @@ def format_table(table: list[dict[str, Any]]) -> str:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``socialview perf`` and write its JSON."""
-    result = run_perf(quick=args.quick)
+    from socialview.agents.trainer import resolve_device
+
+    try:
+        resolve_device(args.device)  # refuse a missing GPU before minutes of benchmarks
+    except ValueError as error:
+        print(f"socialview perf: error: {error}", file=sys.stderr)
+        return 2
+    result = run_perf(quick=args.quick, device=args.device)
     write_json_atomic(args.out, result)
     print(format_table(result["table"]))
     failed = [name for name, r in result["results"].items() if "error" in r]
@@ -134,4 +145,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("results/perf.json"))
     parser.add_argument("--quick", action="store_true", help="small sizes: about a minute")
+    parser.add_argument(
+        "--device", default="cpu",
+        help="where the trainer benchmark trains: cpu (default), cuda, cuda:N or auto",
+    )
     parser.set_defaults(func=command)

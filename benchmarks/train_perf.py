@@ -18,6 +18,7 @@ then
 Usage::
 
     python -m socialview.benchmarks.train_perf --out results/train_perf.json [--quick]
+        [--device cuda]
 
 The JSON is written atomically (temporary file, then ``os.replace``).
 """
@@ -51,18 +52,26 @@ TARGET_R2 = 0.8
 
 
 def bare_loop_samples_per_s(dataset: Path, camera: str, config: dict[str, Any], steps: int,
-                            batch_size: int, seed: int = 0) -> float:
-    """Samples/s of a plain PyTorch loop over the JEPA networks, frames already in RAM.
+                            batch_size: int, seed: int = 0,
+                            device: str | torch.device = "cpu") -> float:
+    """Samples/s of a plain PyTorch loop over the JEPA networks, frames already in memory.
 
     Uses a fresh ``jepa`` agent's networks, loss and optimizer, but none of the
-    trainer's code paths: frames and actions are tensors in memory, batches are
-    indexed directly (no memory map, no metrics, no checkpoints, no FLOP counting),
-    and the target encoder is kept in step only as the agent's config asks.
+    trainer's code paths: frames and actions are tensors in memory (on ``device``, a
+    GPU's own memory included), batches are indexed directly (no memory map, no
+    metrics, no checkpoints, no FLOP counting), and the target encoder is kept in step
+    only as the agent's config asks. On a GPU the clock stops after the device has
+    finished its queued work.
     """
+    from socialview.agents.trainer import resolve_device
+
+    dev = resolve_device(device)
     agent = make_agent("jepa", **{**config, "seed": seed})
+    agent.to(dev)
     stream = open_camera_stream(dataset, camera)
-    frames = torch.from_numpy(np.array(stream.frames))  # full copy: the bare loop's advantage
-    actions = torch.from_numpy(stream.actions)
+    # a full copy, moved once: the bare loop's advantage
+    frames = torch.from_numpy(np.array(stream.frames)).to(dev)
+    actions = torch.from_numpy(stream.actions).to(dev)
     k = agent.horizon
     starts = torch.from_numpy(stream.valid_starts(k))
     offsets = torch.arange(k + 1)
@@ -70,8 +79,8 @@ def bare_loop_samples_per_s(dataset: Path, camera: str, config: dict[str, Any], 
     gen = torch.Generator().manual_seed(seed)
 
     def one_step() -> None:
-        t = starts[torch.randint(len(starts), (batch_size,), generator=gen)]
-        idx = t[:, None] + offsets
+        t = starts[torch.randint(len(starts), (batch_size,), generator=gen)].to(dev)
+        idx = t[:, None] + offsets.to(dev)
         batch = Batch(obs=frames[t], action=actions[idx[:, :-1]], next_obs=frames[idx[:, 1:]])
         loss = agent.losses(batch)["loss"]
         opt.zero_grad(set_to_none=True)
@@ -82,15 +91,22 @@ def bare_loop_samples_per_s(dataset: Path, camera: str, config: dict[str, Any], 
                 torch._foreach_lerp_(list(tgt.parameters()), list(enc.parameters()),
                                      1.0 - agent.config.ema_momentum)
 
+    def finished() -> None:
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+
     one_step()  # warm-up, as the trainer's first (FLOP-counted) step is not timed either
+    finished()
     t0 = time.perf_counter()
     for _ in range(steps):
         one_step()
+    finished()
     return steps * batch_size / (time.perf_counter() - t0)
 
 
 def run_benchmark(quick: bool = False, out_dir: str | Path | None = None,
-                  num_threads: int | None = None) -> dict[str, Any]:
+                  num_threads: int | None = None,
+                  device: str = "cpu") -> dict[str, Any]:
     """Run the trainer benchmark and return its figures as a JSON-ready dict.
 
     Parameters
@@ -102,9 +118,16 @@ def run_benchmark(quick: bool = False, out_dir: str | Path | None = None,
         Where the dataset is recorded (default: a temporary folder, removed).
     num_threads : int, optional
         ``torch.set_num_threads`` for the whole benchmark (default: torch's choice).
+    device : str
+        Where the trainer and the bare loop train (``cpu``, ``cuda``, ``cuda:N`` or
+        ``auto``); a GPU this machine lacks is refused before anything is recorded.
+        The JSON's ``machine`` names the device (and the GPU, on one).
     """
     os.environ.setdefault("MUJOCO_GL", "egl")
+    from socialview.agents.trainer import resolve_device
     from socialview.envs import record_dataset
+
+    dev = resolve_device(device)
 
     if num_threads is not None:
         torch.set_num_threads(num_threads)
@@ -135,12 +158,13 @@ def run_benchmark(quick: bool = False, out_dir: str | Path | None = None,
         config = {k: v for k, v in vars(jepa.config).items() if k != "seed"}
         t0 = time.perf_counter()
         train = train_agent(jepa, dataset, camera, steps=QUICK_STEPS, batch_size=QUICK_BATCH_SIZE,
-                            seed=0, device="cpu", progress=False)
+                            seed=0, device=dev, progress=False)
         train_s = time.perf_counter() - t0
         rss_after_train = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         # 2. bare loop, same networks, frames in memory
         bare_steps = 100 if quick else 300
-        bare = bare_loop_samples_per_s(dataset, camera, config, bare_steps, QUICK_BATCH_SIZE)
+        bare = bare_loop_samples_per_s(dataset, camera, config, bare_steps, QUICK_BATCH_SIZE,
+                                       device=dev)
         result["throughput"] = {
             "trainer_samples_per_s": train.samples_per_s,
             "bare_loop_samples_per_s": bare,
@@ -186,6 +210,8 @@ def run_benchmark(quick: bool = False, out_dir: str | Path | None = None,
             "cpu_count": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
             "torch": torch.__version__,
+            "device": str(dev),
+            "gpu": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
             "python": platform.python_version(),
             "load_average": os.getloadavg(),
         }
@@ -208,8 +234,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the JSON here (atomically)")
     parser.add_argument("--quick", action="store_true", help="smaller dataset, fewer steps")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or auto")
     args = parser.parse_args(argv)
-    result = run_benchmark(quick=args.quick, num_threads=args.threads)
+    try:
+        result = run_benchmark(quick=args.quick, num_threads=args.threads, device=args.device)
+    except ValueError as error:
+        print(f"train_perf: error: {error}", file=sys.stderr)
+        return 2
     text = json.dumps(result, indent=2, sort_keys=True)
     if args.out is not None:
         _write_json_atomic(args.out, result)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+import torch
+
 from socialview.benchmarks import env_perf
+from socialview.benchmarks.cli import main
 from socialview.benchmarks.perf import _env_rows, format_table
 
 
@@ -54,3 +58,12 @@ def test_env_benchmark_main_writes_json(tmp_path, monkeypatch):
     out = tmp_path / "env.json"
     assert env_perf.main(["--quick", "--out", str(out)]) == 0
     assert json.loads(out.read_text())["sizes"][0]["image_size"] == 16
+
+
+def test_perf_refuses_a_gpu_this_machine_lacks_before_any_benchmark(tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    out = tmp_path / "perf.json"
+    assert main(["perf", "--quick", "--device", "cuda:0", "--out", str(out)]) == 2
+    assert "device 'cuda:0' needs CUDA, but torch" in capsys.readouterr().err
+    assert not out.exists()

@@ -74,13 +74,13 @@ def bare_loop_samples_per_s(dataset: Path, camera: str, config: dict[str, Any], 
     actions = torch.from_numpy(stream.actions).to(dev)
     k = agent.horizon
     starts = torch.from_numpy(stream.valid_starts(k))
-    offsets = torch.arange(k + 1)
+    offsets = torch.arange(k + 1, device=dev)
     enc, tgt, opt = agent.encoder, agent.target_encoder, agent.optimizer
     gen = torch.Generator().manual_seed(seed)
 
     def one_step() -> None:
         t = starts[torch.randint(len(starts), (batch_size,), generator=gen)].to(dev)
-        idx = t[:, None] + offsets.to(dev)
+        idx = t[:, None] + offsets
         batch = Batch(obs=frames[t], action=actions[idx[:, :-1]], next_obs=frames[idx[:, 1:]])
         loss = agent.losses(batch)["loss"]
         opt.zero_grad(set_to_none=True)

@@ -29,7 +29,9 @@ __all__ = [
     "CSV_COLUMNS",
     "EMERGENCE_METRICS",
     "PROBE_KEYS",
+    "READOUT_KEYS",
     "draw_chart",
+    "readout_table",
     "record_rows",
     "summarise",
     "summary_lines",
@@ -46,6 +48,21 @@ PROBE_KEYS = (
     "objects_r2",
     "objects_knn_r2",
     "state_share",
+)
+#: Per-camera readout numbers kept as rows for agents with a core readout: the width
+#: compared (``core_width_<camera>``; an empty value is the full latent) and, as
+#: ``gap_<key>_<camera>``, the spectrum's widest gap (its width and eigenvalue ratio),
+#: the shares the guards test at that width (variance, actions' effect, the head's
+#: output) and the width latched during training with its ratio now. They show,
+#: checkpoint by checkpoint, how far from each threshold a camera's core stands.
+READOUT_KEYS = (
+    "width",
+    "ratio",
+    "share",
+    "action_share",
+    "reader_share",
+    "latched",
+    "latched_ratio",
 )
 #: Charted metrics in panel order: the state probe first, then the sweep's alignment panels.
 EMERGENCE_METRICS = (
@@ -72,7 +89,62 @@ def record_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         values.update({f"{key}_{camera}": probe.get(key) for key in PROBE_KEYS})
     values.update({m: s["value"] for m, s in record["compare"]["metrics"].items()})
     values.update({m: record["transfer"][m] for m in TRANSFER_METRICS})
+    values.update(_readout_values(record))
     return [{**common, "metric": metric, "value": value} for metric, value in values.items()]
+
+
+def _readout_values(record: dict[str, Any]) -> dict[str, float | None]:
+    """``core_width_<camera>`` and ``gap_<key>_<camera>`` for every camera with a core readout."""
+    values: dict[str, float | None] = {}
+    for camera, train in (record.get("train") or {}).items():
+        gap = train.get("spectral_gap")
+        if gap is None:  # an agent without a core readout compares its full latent
+            continue
+        values[f"core_width_{camera}"] = train.get("core_width")
+        values.update({f"gap_{key}_{camera}": gap.get(key) for key in READOUT_KEYS})
+    return values
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def readout_table(records: Sequence[dict[str, Any]]) -> str | None:
+    """Markdown: for each agent with a core readout, seed and camera, what each checkpoint
+    compared (its core's width, or the full latent), beside the widest spectral gap, the
+    shares the guards test there and the latched width. None when no agent has a core
+    readout. Long training can erode a core's margins; this is where a reader sees it."""
+    lines = [
+        "| agent | seed | camera | step | compared | widest gap (ratio) | variance share "
+        "| action share | reader share | latched (ratio) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows = sorted(
+        (
+            (record, camera, train)
+            for record in records
+            for camera, train in (record.get("train") or {}).items()
+            if train.get("spectral_gap") is not None
+        ),
+        key=lambda row: (row[0]["agent"], row[0]["seed"], row[1], row[0]["step"]),
+    )
+    if not rows:
+        return None
+    for record, camera, train in rows:
+        gap = train["spectral_gap"]
+        width = train.get("core_width")
+        compared = "full latent" if width is None else f"{width}-d core"
+        latched = (
+            "–" if gap.get("latched") is None
+            else f"{gap['latched']} ({_number(gap.get('latched_ratio'))})"
+        )
+        lines.append(
+            f"| {record['agent']} | {record['seed']} | {camera} | {record['step']} | "
+            f"{compared} | {gap['width']} ({_number(gap['ratio'])}) | "
+            f"{_number(gap.get('share'), 3)} | {_number(gap.get('action_share'), 3)} | "
+            f"{_number(gap.get('reader_share'), 3)} | {latched} |"
+        )
+    return "\n".join(lines)
 
 
 def _nulls(records: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -302,6 +374,23 @@ def write_outputs(
     return payload
 
 
+def _readout_section(records: Sequence[dict[str, Any]]) -> list[str]:
+    table = readout_table(records)
+    if table is None:
+        return []
+    return [
+        "## What each camera compared",
+        "",
+        "Agents with a core readout compare their calibrated spectral core where the "
+        "spectrum has a gap that passes the guards (variance share, and the actions' "
+        "effect or the head's output), else their full latent. Figures at the widest "
+        "gap; the latched width is the one training fixed (kept while its ratio holds).",
+        "",
+        table,
+        "",
+    ]
+
+
 def _write_report(
     out: Path,
     config: Any,
@@ -337,6 +426,7 @@ def _write_report(
         "",
         *[f"- {s}" for a in config.agents if (s := persistence_sentence(summary, a))],
         "",
+        *_readout_section(payload["records"]),
         *appendix_lines(config, payload["versions"]),
     ]
     return write_text_atomic(out / "report.md", "\n".join(lines))

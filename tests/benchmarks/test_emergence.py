@@ -13,7 +13,7 @@ import torch
 from socialview.agents import QUICK_STEPS
 from socialview.benchmarks.cli import main
 from socialview.benchmarks.emergence_config import EmergenceConfig, preset_config
-from socialview.benchmarks.emergence_report import CSV_COLUMNS
+from socialview.benchmarks.emergence_report import CSV_COLUMNS, READOUT_KEYS
 
 #: The smoke preset with an even smaller budget: every output, a few seconds.
 TINY_FLAGS = ["--train-steps", "20", "--dataset-steps", "200", "--eval-steps", "300"]
@@ -83,7 +83,18 @@ def test_command_writes_every_output_with_checkpoints_and_flops(tiny_run):
     assert {"state_probe_r2", "r2_orthogonal", "r2_linear", "linear_cka", "mutual_knn"} <= metrics
     assert {"transfer_accuracy", "pusher_r2_cam0", "objects_knn_r2_cam1",
             "state_share_cam0"} <= metrics
-    assert len(rows) == 6 * len(metrics)  # 5 jepa checkpoints + 1 random
+    readout = {m for m in metrics if m.startswith(("core_", "gap_"))}  # jepa's cameras only
+    assert readout == {name for camera in ("cam0", "cam1") for name in
+                       (f"core_width_{camera}", *(f"gap_{k}_{camera}" for k in READOUT_KEYS))}
+    assert len(rows) == 5 * len(metrics) + len(metrics - readout)  # 5 jepa checkpoints + random
+    last_width = [row["value"] for row in rows if row["metric"] == "core_width_cam0"
+                  and int(row["step"]) == 20]
+    width = jepa[-1]["train"]["cam0"]["core_width"]
+    assert last_width == ["" if width is None else str(width)]  # empty: the full latent
+    report = (out / "report.md").read_text()
+    assert "## What each camera compared" in report
+    assert report.count("| jepa | 0 | cam") == 2 * len(jepa)  # every checkpoint, each camera
+    assert "| random |" not in report.split("## What each camera compared")[1]
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ import numpy as np
 
 from socialview.benchmarks._io import write_json_atomic, write_text_atomic
 from socialview.benchmarks._settings import appendix_lines
+from socialview.benchmarks.readout_report import readout_lines
 from socialview.benchmarks.sweep_report import (
     CHART_METRICS,
     METRIC_RANGE,
@@ -31,7 +32,7 @@ __all__ = [
     "PROBE_KEYS",
     "READOUT_KEYS",
     "draw_chart",
-    "readout_table",
+    "readout_entries",
     "record_rows",
     "summarise",
     "summary_lines",
@@ -105,46 +106,15 @@ def _readout_values(record: dict[str, Any]) -> dict[str, float | None]:
     return values
 
 
-def _number(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def readout_table(records: Sequence[dict[str, Any]]) -> str | None:
-    """Markdown: for each agent with a core readout, seed and camera, what each checkpoint
-    compared (its core's width, or the full latent), beside the widest spectral gap, the
-    shares the guards test there and the latched width. None when no agent has a core
-    readout. Long training can erode a core's margins; this is where a reader sees it."""
-    lines = [
-        "| agent | seed | camera | step | compared | widest gap (ratio) | variance share "
-        "| action share | reader share | latched (ratio) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+def readout_entries(records: Sequence[dict[str, Any]]) -> list[tuple[tuple, dict[str, Any]]]:
+    """``((agent, seed, camera, step), readout)`` for every camera of every record, ordered
+    so each camera's checkpoints follow one another (for :func:`readout_table`)."""
+    entries = [
+        ((record["agent"], record["seed"], camera, record["step"]), train)
+        for record in records
+        for camera, train in (record.get("train") or {}).items()
     ]
-    rows = sorted(
-        (
-            (record, camera, train)
-            for record in records
-            for camera, train in (record.get("train") or {}).items()
-            if train.get("spectral_gap") is not None
-        ),
-        key=lambda row: (row[0]["agent"], row[0]["seed"], row[1], row[0]["step"]),
-    )
-    if not rows:
-        return None
-    for record, camera, train in rows:
-        gap = train["spectral_gap"]
-        width = train.get("core_width")
-        compared = "full latent" if width is None else f"{width}-d core"
-        latched = (
-            "–" if gap.get("latched") is None
-            else f"{gap['latched']} ({_number(gap.get('latched_ratio'))})"
-        )
-        lines.append(
-            f"| {record['agent']} | {record['seed']} | {camera} | {record['step']} | "
-            f"{compared} | {gap['width']} ({_number(gap['ratio'])}) | "
-            f"{_number(gap.get('share'), 3)} | {_number(gap.get('action_share'), 3)} | "
-            f"{_number(gap.get('reader_share'), 3)} | {latched} |"
-        )
-    return "\n".join(lines)
+    return sorted(entries, key=lambda entry: entry[0])
 
 
 def _nulls(records: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -374,23 +344,6 @@ def write_outputs(
     return payload
 
 
-def _readout_section(records: Sequence[dict[str, Any]]) -> list[str]:
-    table = readout_table(records)
-    if table is None:
-        return []
-    return [
-        "## What each camera compared",
-        "",
-        "Agents with a core readout compare their calibrated spectral core where the "
-        "spectrum has a gap that passes the guards (variance share, and the actions' "
-        "effect or the head's output), else their full latent. Figures at the widest "
-        "gap; the latched width is the one training fixed (kept while its ratio holds).",
-        "",
-        table,
-        "",
-    ]
-
-
 def _write_report(
     out: Path,
     config: Any,
@@ -426,7 +379,8 @@ def _write_report(
         "",
         *[f"- {s}" for a in config.agents if (s := persistence_sentence(summary, a))],
         "",
-        *_readout_section(payload["records"]),
+        *readout_lines("## What each camera compared", ("agent", "seed", "camera", "step"),
+                       readout_entries(payload["records"])),
         *appendix_lines(config, payload["versions"]),
     ]
     return write_text_atomic(out / "report.md", "\n".join(lines))

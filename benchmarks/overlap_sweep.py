@@ -47,6 +47,7 @@ from socialview.benchmarks._settings import (
     register_command,
     run_standalone,
 )
+from socialview.benchmarks.readout_report import readout_lines
 from socialview.benchmarks.sweep_cell import cell_id, run_cell, unreachable_result
 from socialview.benchmarks.sweep_charts import draw_all
 from socialview.benchmarks.sweep_config import (
@@ -447,6 +448,22 @@ def readout_summary(cell: dict) -> dict[str, dict[str, dict]]:
     return summary
 
 
+def readout_entries(cells: Sequence[dict]) -> list[tuple[tuple, dict]]:
+    """``((shift, overlap, seed, agent, camera), readout)`` for every camera of every agent
+    with a core readout in the payload's ``cells`` (their ``readout``), in grid order."""
+    entries = sorted(
+        (
+            ((c["viewpoint_shift"], c["overlap_target"], c["seed"], agent, camera), readout)
+            for c in cells
+            for agent, cameras in c.get("readout", {}).items()
+            for camera, readout in cameras.items()
+        ),
+        key=lambda entry: entry[0],
+    )
+    return [((f"{shift:g}°", f"{overlap:.2f}", *rest), readout)
+            for (shift, overlap, *rest), readout in entries]
+
+
 def write_report(
     out: Path,
     config: SweepConfig,
@@ -460,7 +477,8 @@ def write_report(
     Sections: the state-probe table and sentences (learning agents against the
     labelled ceiling and the untrained control), the charts and view grid, the
     alignment findings per viewpoint shift, the numbers (unreachable levels left
-    blank), the unreachable and the failed cells, configuration and software.
+    blank), which latent each camera compared (agents with a core readout), the
+    unreachable and the failed cells, configuration and software.
     """
     metrics = [
         "state_probe_r2",
@@ -524,6 +542,9 @@ def write_report(
         "",
         *label_transfer_lines(rows, config.agents),
         "",
+        *readout_lines("### What each camera compared",
+                       ("shift", "overlap", "seed", "agent", "camera"),
+                       readout_entries(payload["cells"])),
     ]
     if holes:
         lines += ["## Unreachable settings", ""]

@@ -145,6 +145,16 @@ def test_smoke_preset_end_to_end(smoke_sweep):
     assert '"train_steps": 30' in report  # the resolved config is in the report
     assert "### Zero-shot transfer per task label" in report
     assert f"| `{DEFAULT_LABEL}` (default) |" in report
+    # which latent each camera compared: one row per cell x camera of the core agent
+    compared = report.split("### What each camera compared")[1].split("## Configuration")[0]
+    table = [line for line in compared.splitlines() if line.startswith("| ")][1:]
+    assert len(table) == 2 * len(result["cells"])
+    assert all(line.split(" | ")[3] == "jepa" for line in table)  # random has no core
+    first = result["cells"][0]
+    width = first["readout"]["jepa"]["cam0"]["core_width"]
+    assert (f"| {first['viewpoint_shift']:g}° | {first['overlap_target']:.2f} | "
+            f"{first['seed']} | jepa | cam0 | "
+            f"{'full latent' if width is None else f'{width}-d core'} |") in compared
 
 
 @pytest.mark.slow

@@ -1,0 +1,90 @@
+"""Markdown of what each camera of an agent with a core readout compared, and why.
+
+An agent read out through its calibrated spectral core (``readout="core"``)
+compares its core where the spectrum has a gap that passes the guards, else its
+full latent. The sweep and the emergence curve record, per camera, that choice
+(``core_width``) beside the numbers that made it (``spectral_gap``: the widest
+gap, the shares the guards test there, the latched width and its ratio now).
+Both reports print them with :func:`readout_table`, so a reader sees which cells
+or checkpoints compared a core and how far from each threshold it stood.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["READOUT_NOTE", "readout_lines", "readout_table"]
+
+#: What the table's columns mean, printed above it.
+READOUT_NOTE = (
+    "Agents with a core readout compare their calibrated spectral core where the "
+    "spectrum has a gap that passes the guards (variance share, and the actions' effect "
+    "or the head's output), else their full latent. The gap and shares are those of the "
+    "widest gap, guarded or not; the latched width is the one training fixed, with its "
+    "ratio now (0 where a guard fails there; kept while at least `core_keep`)."
+)
+_READOUT_HEADER = (
+    "compared",
+    "widest gap (ratio)",
+    "variance share",
+    "action share",
+    "reader share",
+    "latched (ratio)",
+)
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _readout_cells(readout: dict[str, Any]) -> list[str]:
+    gap = readout["spectral_gap"]
+    width = readout.get("core_width")
+    latched = gap.get("latched")
+    return [
+        "full latent" if width is None else f"{width}-d core",
+        f"{gap['width']} ({_number(gap['ratio'])})",
+        _number(gap.get("share"), 3),
+        _number(gap.get("action_share"), 3),
+        _number(gap.get("reader_share"), 3),
+        "–" if latched is None else f"{latched} ({_number(gap.get('latched_ratio'))})",
+    ]
+
+
+def readout_table(
+    columns: Sequence[str], entries: Sequence[tuple[Sequence[Any], dict[str, Any]]]
+) -> str | None:
+    """A markdown table, one row per entry, in the order given.
+
+    ``columns`` name the leading cells (say agent, seed, camera, step) and each entry
+    is ``(values for those columns, readout)``, ``readout`` holding ``core_width``
+    (None: the full latent) and ``spectral_gap`` (as recorded by
+    ``socialview.agents.torch_agent.spectral_gap``). Entries whose ``spectral_gap``
+    is None (agents without a core readout) are left out; None when none is left.
+    """
+    kept = [(values, readout) for values, readout in entries
+            if readout.get("spectral_gap") is not None]
+    if not kept:
+        return None
+    header = [*columns, *_READOUT_HEADER]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for values, readout in kept:
+        if len(values) != len(columns):
+            raise ValueError(f"each entry needs {len(columns)} leading values ({columns}), "
+                             f"got {list(values)!r}")
+        cells = [str(v) for v in values] + _readout_cells(readout)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def readout_lines(
+    heading: str,
+    columns: Sequence[str],
+    entries: Sequence[tuple[Sequence[Any], dict[str, Any]]],
+) -> list[str]:
+    """Report lines: ``heading``, the note and the table, or none without a core readout."""
+    table = readout_table(columns, entries)
+    if table is None:
+        return []
+    return [heading, "", READOUT_NOTE, "", table, ""]

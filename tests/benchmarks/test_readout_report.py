@@ -1,0 +1,42 @@
+"""The readout table both reports print: what each camera compared, and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from socialview.benchmarks.readout_report import READOUT_NOTE, readout_lines, readout_table
+
+CORE = {
+    "core_width": 8,
+    "spectral_gap": {"width": 12, "ratio": 4.321, "share": 0.9951, "action_share": 0.93,
+                     "reader_share": None, "latched": 8, "latched_ratio": 2.7},
+}
+LATENT = {
+    "core_width": None,
+    "spectral_gap": {"width": 4, "ratio": 63.46, "share": 0.991, "action_share": 0.087,
+                     "reader_share": None, "latched": None, "latched_ratio": None},
+}
+NO_CORE_READOUT = {"core_width": None, "spectral_gap": None}
+
+
+def test_rows_follow_the_entries_and_say_what_was_compared():
+    table = readout_table(("agent", "step"), [(("jepa", 40), LATENT), (("jepa", 4000), CORE)])
+    lines = table.splitlines()
+    assert lines[0].startswith("| agent | step | compared | widest gap (ratio) |")
+    assert lines[1].count("---") == 8
+    assert lines[2] == "| jepa | 40 | full latent | 4 (63.46) | 0.991 | 0.087 | – | – |"
+    assert lines[3] == "| jepa | 4000 | 8-d core | 12 (4.32) | 0.995 | 0.930 | – | 8 (2.70) |"
+
+
+def test_agents_without_a_core_readout_are_left_out():
+    assert readout_table(("agent",), [(("random",), NO_CORE_READOUT)]) is None
+    assert readout_lines("## x", ("agent",), [(("random",), NO_CORE_READOUT)]) == []
+    lines = readout_lines("## x", ("agent",), [(("random",), NO_CORE_READOUT), (("jepa",), CORE)])
+    assert lines[:3] == ["## x", "", READOUT_NOTE] and len(lines) == 6
+    rows = lines[4].splitlines()[2:]  # the table's body: only the core agent
+    assert rows == ["| jepa | 8-d core | 12 (4.32) | 0.995 | 0.930 | – | 8 (2.70) |"]
+
+
+def test_an_entry_with_the_wrong_number_of_values_is_refused():
+    with pytest.raises(ValueError, match=r"each entry needs 2 leading values .*\['jepa'\]"):
+        readout_table(("agent", "step"), [(("jepa",), CORE)])

@@ -189,26 +189,40 @@ def core_width(agent: object) -> int | None:
 def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
     """The widest gap in the spectrum a ``readout="core"`` agent's core is read from, and
     the width latched during training: ``{"width": k, "ratio": r, "share": s,
-    "action_share": a, "reader_share": h, "latched": w, "latched_ratio": q}``, ``s``
-    the share of the latent's variance its ``k`` leading directions hold, ``a`` the
+    "action_share": a, "reader_share": h, "latched": w, "latched_ratio": q,
+    "latched_share": ..., "latched_action_share": ..., "latched_reader_share": ...}``,
+    ``s`` the share of the latent's variance its ``k`` leading directions hold, ``a`` the
     share of the actions' effect on the predictions they hold (None for an agent that
     tracks none), ``h`` the share of its own head's output variance they pass (None for
-    an agent with no such head). The ``k``-th eigenvalue is ``r`` times the next; the
-    core is taken at ``w`` where ``q`` (its ratio now) is at least ``core_keep`` (with
+    an agent with no such head); the ``latched_`` shares are the same three at ``w``. The
+    ``k``-th eigenvalue is ``r`` times the next; the core is taken at ``w`` where ``q``
+    (its ratio now, 0 where a guard fails there) is at least ``core_keep`` (with
     ``core_sticky``, the default; without it only when ``r < core_gap``), else at ``k``
-    where ``r >= core_gap``; ``w`` and ``q`` are None when nothing is latched. None without a
-    core readout. Reported beside :func:`core_width`, so a reader sees how far from the
-    thresholds a camera was."""
+    where ``r >= core_gap``; ``w``, ``q`` and the ``latched_`` shares are None when
+    nothing is latched. None without a core readout. Reported beside :func:`core_width`,
+    so a reader sees how far from each threshold a camera's core stood, also where the
+    latched width is not the widest gap's."""
     readout = getattr(getattr(agent, "encoder", None), "readout", None)
     widest = getattr(readout, "widest_gap", None)
     found = widest() if callable(widest) else None
     if found is None:
         return None
     latched = readout.latched() if callable(getattr(readout, "latched", None)) else None
-    shares = getattr(readout, "action_share_at", None)
-    read = getattr(readout, "reader_share_at", None)
-    return {"width": found[0], "ratio": found[1], "share": readout.variance_share(found[0]),
-            "action_share": shares(found[0]) if callable(shares) else None,
-            "reader_share": read(found[0]) if callable(read) else None,
+    action = getattr(readout, "action_share_at", None)
+    reader = getattr(readout, "reader_share_at", None)
+
+    def shares_at(width: int | None) -> tuple[float | None, float | None, float | None]:
+        if width is None:
+            return None, None, None
+        return (readout.variance_share(width),
+                action(width) if callable(action) else None,
+                reader(width) if callable(reader) else None)
+
+    share, action_share, reader_share = shares_at(found[0])
+    kept_share, kept_action, kept_reader = shares_at(latched)
+    return {"width": found[0], "ratio": found[1], "share": share,
+            "action_share": action_share, "reader_share": reader_share,
             "latched": latched,
-            "latched_ratio": None if latched is None else readout.ratio_at(latched)}
+            "latched_ratio": None if latched is None else readout.ratio_at(latched),
+            "latched_share": kept_share, "latched_action_share": kept_action,
+            "latched_reader_share": kept_reader}

@@ -54,7 +54,8 @@ PROBE_KEYS = (
 #: compared (``core_width_<camera>``; an empty value is the full latent) and, as
 #: ``gap_<key>_<camera>``, the spectrum's widest gap (its width and eigenvalue ratio),
 #: the shares the guards test at that width (variance, actions' effect, the head's
-#: output) and the width latched during training with its ratio now. They show,
+#: output), and the width latched during training with its ratio now and those shares
+#: there (empty in records made before they were recorded). They show,
 #: checkpoint by checkpoint, how far from each threshold a camera's core stands.
 READOUT_KEYS = (
     "width",
@@ -64,6 +65,9 @@ READOUT_KEYS = (
     "reader_share",
     "latched",
     "latched_ratio",
+    "latched_share",
+    "latched_action_share",
+    "latched_reader_share",
 )
 #: Charted metrics in panel order: the state probe first, then the sweep's alignment panels.
 EMERGENCE_METRICS = (

@@ -20,9 +20,10 @@ __all__ = ["READOUT_NOTE", "readout_lines", "readout_table"]
 READOUT_NOTE = (
     "Agents with a core readout compare their calibrated spectral core where the "
     "spectrum has a gap that passes the guards (variance share, and the actions' effect "
-    "or the head's output), else their full latent. The gap and shares are those of the "
-    "widest gap, guarded or not; the latched width is the one training fixed, with its "
-    "ratio now (0 where a guard fails there; kept while at least `core_keep`)."
+    "or the head's output), else their full latent. The shares are those of the core "
+    "compared, or of the widest gap where the full latent is compared (– where not "
+    "recorded); the latched width is the one training fixed, with its ratio now (0 where "
+    "a guard fails there; kept while at least `core_keep`)."
 )
 _READOUT_HEADER = (
     "compared",
@@ -38,6 +39,19 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def _shares(readout: dict[str, Any]) -> list[float | None]:
+    """Variance, action and reader shares of the width compared: the widest gap's, or the
+    latched width's (recorded since the latched shares were; else unknown)."""
+    gap = readout["spectral_gap"]
+    width = readout.get("core_width")
+    keys = ("share", "action_share", "reader_share")
+    if width is None or width == gap["width"]:
+        return [gap.get(key) for key in keys]
+    if width == gap.get("latched"):
+        return [gap.get(f"latched_{key}") for key in keys]
+    return [None, None, None]
+
+
 def _readout_cells(readout: dict[str, Any]) -> list[str]:
     gap = readout["spectral_gap"]
     width = readout.get("core_width")
@@ -45,9 +59,7 @@ def _readout_cells(readout: dict[str, Any]) -> list[str]:
     return [
         "full latent" if width is None else f"{width}-d core",
         f"{gap['width']} ({_number(gap['ratio'])})",
-        _number(gap.get("share"), 3),
-        _number(gap.get("action_share"), 3),
-        _number(gap.get("reader_share"), 3),
+        *[_number(share, 3) for share in _shares(readout)],
         "–" if latched is None else f"{latched} ({_number(gap.get('latched_ratio'))})",
     ]
 

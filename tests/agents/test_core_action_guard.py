@@ -97,6 +97,10 @@ def test_jepa_tracks_its_actions_effect_and_the_guard_leaves_training_alone(synt
     assert int(readout.effect_batches_tracked) == 5
     assert float(readout.running_effect.trace()) > 0.0
     assert 0.0 <= spectral_gap(guarded)["action_share"] <= 1.0
+    readout.latched_width.fill_(3)  # the shares of a latched width are reported too
+    gap = spectral_gap(guarded)
+    assert gap["latched_action_share"] == pytest.approx(readout.action_share_at(3))
+    assert gap["latched_share"] == pytest.approx(readout.variance_share(3))
     # an agent without an action-conditioned predictor tracks nothing: never guarded
     supervised = make_agent("supervised", seed=0, latent_dim=8, width=8)
     assert spectral_gap(supervised)["action_share"] is None

@@ -272,9 +272,15 @@ def test_the_widest_gap_is_reported_found_or_not_and_spectral_gap_reads_it():
     assert spectral_gap(agent) == {"width": 2, "ratio": pytest.approx(1.8),
                                    "share": pytest.approx(share), "action_share": None,
                                    "reader_share": None,
-                                   "latched": None, "latched_ratio": None}
+                                   "latched": None, "latched_ratio": None,
+                                   "latched_share": None, "latched_action_share": None,
+                                   "latched_reader_share": None}
     agent.encoder.readout.latched_width.fill_(4)  # as if latched at a clear gap in training
-    assert spectral_gap(agent)["latched_ratio"] == pytest.approx(0.45 / 0.4)
+    gap = spectral_gap(agent)
+    assert gap["latched_ratio"] == pytest.approx(0.45 / 0.4)
+    assert gap["latched_share"] == pytest.approx(2.85 / sum([1.0, 0.9, 0.5, 0.45, 0.4, 0.36,
+                                                               0.33, 0.3]))
+    assert gap["latched_action_share"] is None and gap["latched_reader_share"] is None
     assert core_width(agent) is None  # 1.125 is under core_keep (1.5): not kept
     assert core_width(agent) is None
     assert spectral_gap(make_agent("jepa", latent_dim=8, readout="latent")) is None
@@ -299,7 +305,10 @@ def test_a_gap_after_directions_that_hold_too_little_variance_is_no_core():
     assert spectral_gap(guarded) == {"width": 1, "ratio": pytest.approx(1 / 0.3),
                                      "share": pytest.approx(held), "action_share": None,
                                      "reader_share": None,
-                                     "latched": 1, "latched_ratio": 0.0}
+                                     "latched": 1, "latched_ratio": 0.0,
+                                     "latched_share": pytest.approx(held),
+                                     "latched_action_share": None,
+                                     "latched_reader_share": None}
     with pytest.raises(ValueError, match=r"core_share must be in \[0, 1\).*got 1.0"):
         make_agent("jepa", latent_dim=8, core_share=1.0)
 

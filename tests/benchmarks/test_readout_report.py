@@ -6,11 +6,18 @@ import pytest
 
 from socialview.benchmarks.readout_report import READOUT_NOTE, readout_lines, readout_table
 
+#: Read at its latched 8-d core while the widest gap (12) is another width.
 CORE = {
     "core_width": 8,
     "spectral_gap": {"width": 12, "ratio": 4.321, "share": 0.9951, "action_share": 0.93,
-                     "reader_share": None, "latched": 8, "latched_ratio": 2.7},
+                     "reader_share": None, "latched": 8, "latched_ratio": 2.7,
+                     "latched_share": 0.944, "latched_action_share": 0.8804,
+                     "latched_reader_share": None},
 }
+#: The same, recorded before the latched width's shares were.
+LATCHED_SHARES = ("latched_share", "latched_action_share", "latched_reader_share")
+OLD_CORE = {"core_width": 8, "spectral_gap": {
+    k: v for k, v in CORE["spectral_gap"].items() if k not in LATCHED_SHARES}}
 LATENT = {
     "core_width": None,
     "spectral_gap": {"width": 4, "ratio": 63.46, "share": 0.991, "action_share": 0.087,
@@ -20,12 +27,15 @@ NO_CORE_READOUT = {"core_width": None, "spectral_gap": None}
 
 
 def test_rows_follow_the_entries_and_say_what_was_compared():
-    table = readout_table(("agent", "step"), [(("jepa", 40), LATENT), (("jepa", 4000), CORE)])
+    table = readout_table(("agent", "step"), [(("jepa", 40), LATENT), (("jepa", 4000), CORE),
+                                              (("jepa", 5000), OLD_CORE)])
     lines = table.splitlines()
     assert lines[0].startswith("| agent | step | compared | widest gap (ratio) |")
     assert lines[1].count("---") == 8
     assert lines[2] == "| jepa | 40 | full latent | 4 (63.46) | 0.991 | 0.087 | – | – |"
-    assert lines[3] == "| jepa | 4000 | 8-d core | 12 (4.32) | 0.995 | 0.930 | – | 8 (2.70) |"
+    # the shares are the compared core's: the latched width's, not the widest gap's
+    assert lines[3] == "| jepa | 4000 | 8-d core | 12 (4.32) | 0.944 | 0.880 | – | 8 (2.70) |"
+    assert lines[4] == "| jepa | 5000 | 8-d core | 12 (4.32) | – | – | – | 8 (2.70) |"
 
 
 def test_agents_without_a_core_readout_are_left_out():
@@ -34,7 +44,7 @@ def test_agents_without_a_core_readout_are_left_out():
     lines = readout_lines("## x", ("agent",), [(("random",), NO_CORE_READOUT), (("jepa",), CORE)])
     assert lines[:3] == ["## x", "", READOUT_NOTE] and len(lines) == 6
     rows = lines[4].splitlines()[2:]  # the table's body: only the core agent
-    assert rows == ["| jepa | 8-d core | 12 (4.32) | 0.995 | 0.930 | – | 8 (2.70) |"]
+    assert rows == ["| jepa | 8-d core | 12 (4.32) | 0.944 | 0.880 | – | 8 (2.70) |"]
 
 
 def test_an_entry_with_the_wrong_number_of_values_is_refused():

@@ -280,7 +280,9 @@ def persistence_sentence(summary: Sequence[dict[str, Any]], agent: str) -> str |
     """Did orthogonal R² fall from the first nonzero checkpoint to the end, beyond the band?
 
     "Beyond the band" means the two checkpoints' min-max bands over seeds do not
-    overlap (with one seed: the two values differ at all, which is said).
+    overlap (with one seed: the two values differ at all, which is said). A fall from
+    the peak to the end beyond the band is said too: a curve that rises, then falls
+    back to where it began, has not held what it reached.
     """
     points = [p for p in _series(summary, agent, "r2_orthogonal") if p["step"] > 0]
     if len(points) < 2:
@@ -297,11 +299,15 @@ def persistence_sentence(summary: Sequence[dict[str, Any]], agent: str) -> str |
         verdict = f"rose {beyond}"
     else:
         verdict = "did not change beyond the seed band (the two bands overlap)"
+    from_peak = ""
+    if peak["step"] != last["step"] and not single and last["high"] < peak["low"]:
+        from_peak = (f"; by the end it had fallen from there beyond the seed band "
+                     f"({_spread(peak)} at the peak)")
     return (
         f"`{agent}`: orthogonal-map R² went from {_spread(first)} at step {first['step']} "
         f"({first['flops']:.3g} FLOPs) to {_spread(last)} at step {last['step']} "
         f"({last['flops']:.3g} FLOPs): it {verdict}. Its mean peaked at {peak['mean']:.3f} "
-        f"(step {peak['step']})."
+        f"(step {peak['step']}){from_peak}."
     )
 
 

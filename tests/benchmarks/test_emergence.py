@@ -249,3 +249,19 @@ def test_config_file_and_flags_override_the_preset(tmp_path):
     assert resolved.seeds == [7]  # the flag wins over the file
     assert resolved.image_size == 32  # the preset underneath
     assert np.isclose(resolved.overlap, 1.0)
+
+
+def _orthogonal_points(means, spread=0.01):
+    return [{"agent": "jepa", "step": step, "metric": "r2_orthogonal", "flops": step * 1e9,
+             "mean": mean, "low": mean - spread, "high": mean + spread, "n_seeds": 2}
+            for step, mean in zip((0, 50, 1500, 50000), means, strict=True)]
+
+
+def test_the_persistence_sentence_says_a_fall_from_the_peak_beyond_the_band():
+    from socialview.benchmarks.emergence_report import persistence_sentence
+
+    fell_back = persistence_sentence(_orthogonal_points([-0.4, 0.73, 0.945, 0.746]), "jepa")
+    assert "did not change beyond the seed band" in fell_back  # first against last
+    assert "fallen from there beyond the seed band (0.945 [0.935, 0.955] at the peak)" in fell_back
+    held = persistence_sentence(_orthogonal_points([-0.4, 0.73, 0.945, 0.94]), "jepa")
+    assert "rose beyond the seed band" in held and "fallen" not in held

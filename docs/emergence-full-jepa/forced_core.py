@@ -1,4 +1,5 @@
 """What a refused core would have given: its k leading directions, whitened, measured.
+With ``slow``, the k slowest directions instead (slow feature analysis).
 
 At the end of the `full` emergence curve (50,000 steps) the guards refused every
 camera's 8-d core, so the curve compared the full latents. This script encodes the
@@ -6,12 +7,17 @@ evaluation recording with each camera's final agent (its full latent, since no c
 is read), projects it onto the calibrated statistics' ``k`` leading principal
 directions and whitens them (what the core readout would have returned), then
 measures the pair exactly as the emergence curve does (``measure_alignment``,
-``probe_summary``). Run from the repository root after the emergence run::
+``probe_summary``). With ``slow`` it reads instead the ``k`` directions of the
+whitened latent that change least from one frame to the next within the training
+recording's episodes (the smallest eigenvalues of the covariance of the change),
+fitted on the training recording only. Run from the repository root after the
+emergence run::
 
     python docs/emergence-full-jepa/forced_core.py results/emergence-full-s0 0 8
+    python docs/emergence-full-jepa/forced_core.py results/emergence-full-s0 0 8 slow
 
-It prints each camera's guard figures at ``k`` and writes ``forced_core_seed<seed>_k<k>.json``
-beside this file.
+It prints each camera's guard figures at ``k`` and writes
+``forced_core_seed<seed>_k<k>.json`` (``slow_core_...`` with ``slow``) beside this file.
 """
 
 from __future__ import annotations
@@ -46,16 +52,41 @@ def whitened_leading(agent: object, evaluation: Path, camera: str, width: int) -
     return ((latents - mean.double()) @ projection).float().numpy()
 
 
-def main(run: Path, seed: int, width: int) -> dict:
-    """Measure the whitened ``width`` leading directions of ``run``'s final ``jepa`` agents."""
+def whitened_slowest(agent: object, train: Path, evaluation: Path, camera: str,
+                     width: int) -> np.ndarray:
+    """``camera``'s evaluation latents on the ``width`` slowest whitened directions, fitted
+    on the training recording (frame-to-frame change within its episodes)."""
+    fit = torch.from_numpy(embed(agent, train, camera)).double()
+    mean = fit.mean(0)
+    values, vectors = torch.linalg.eigh(torch.cov((fit - mean).T))
+    kept = values > 1e-6 * values.max()  # whiten the directions the latent really uses
+    whiten = vectors[:, kept] / values[kept].sqrt()
+    white = (fit - mean) @ whiten
+    episode = torch.from_numpy(np.load(train / "episode.npy"))
+    change = (white[1:] - white[:-1])[episode[1:] == episode[:-1]]
+    slowness, directions = torch.linalg.eigh(change.T @ change / len(change))
+    ratios = slowness[1:16] / slowness[:15]  # where the slowness spectrum jumps
+    print(f"{camera}: {int(kept.sum())} directions whitened; the {width} slowest change "
+          f"{slowness[:width].mean():.3f} a frame (unit variance), the rest "
+          f"{slowness[width:].mean():.3f}; the largest jump in slowness among the first "
+          f"16 is after direction {int(ratios.argmax()) + 1} (x{float(ratios.max()):.2f})")
+    latents = torch.from_numpy(embed(agent, evaluation, camera)).double()
+    return ((latents - mean) @ whiten @ directions[:, :width]).float().numpy()
+
+
+def main(run: Path, seed: int, width: int, slow: bool = False) -> dict:
+    """Measure the whitened ``width`` leading (or, ``slow``, slowest) directions of
+    ``run``'s final ``jepa`` agents."""
     torch.set_num_threads(1)
     config = EmergenceConfig.from_dict(json.loads((run / "config.json").read_text())["config"])
     evaluation = run / "data" / "eval"
-    latents = {
-        camera: whitened_leading(load_agent(run / "runs" / f"jepa_seed{seed}" / camera),
-                                 evaluation, camera, width)
-        for camera in CAMERAS
-    }
+    latents = {}
+    for camera in CAMERAS:
+        agent = load_agent(run / "runs" / f"jepa_seed{seed}" / camera)
+        latents[camera] = (
+            whitened_slowest(agent, run / "data" / "train", evaluation, camera, width)
+            if slow else whitened_leading(agent, evaluation, camera, width)
+        )
     comparison, transfer = measure_alignment(config.sweep_config(), latents, evaluation, seed)
     state = world_state(evaluation)
     metrics = comparison["metrics"]
@@ -63,6 +94,7 @@ def main(run: Path, seed: int, width: int) -> dict:
               for camera in CAMERAS}
     result = {
         "run": str(run), "seed": seed, "width": width,
+        "directions": "slowest" if slow else "leading",
         "r2_orthogonal": metrics["r2_orthogonal"],
         "r2_linear": metrics["r2_linear"]["value"],
         "linear_cka": metrics["linear_cka"]["value"],
@@ -70,11 +102,13 @@ def main(run: Path, seed: int, width: int) -> dict:
         "transfer_accuracy": transfer["transfer_accuracy"],
         "probe": {camera: {key: probes[camera][key] for key in PROBE_KEYS} for camera in CAMERAS},
     }
-    out = Path(__file__).with_name(f"forced_core_seed{seed}_k{width}.json")
+    name = "slow_core" if slow else "forced_core"
+    out = Path(__file__).with_name(f"{name}_seed{seed}_k{width}.json")
     out.write_text(json.dumps(result, indent=1) + "\n")
     return result
 
 
 if __name__ == "__main__":
-    found = main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+    found = main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]),
+                 slow=sys.argv[4:] == ["slow"])
     print(json.dumps({k: v for k, v in found.items() if k != "probe"}, indent=1))

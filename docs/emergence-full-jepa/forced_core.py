@@ -17,7 +17,7 @@ emergence run::
     python docs/emergence-full-jepa/forced_core.py results/emergence-full-s0 0 8 slow
 
 It prints each camera's guard figures at ``k`` and writes
-``forced_core_seed<seed>_k<k>.json`` (``slow_core_...`` with ``slow``) beside this file.
+``forced_core_<run folder>_k<k>.json`` (``slow_core_...`` with ``slow``) beside this file.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def main(run: Path, seed: int, width: int, slow: bool = False) -> dict:
         "probe": {camera: {key: probes[camera][key] for key in PROBE_KEYS} for camera in CAMERAS},
     }
     name = "slow_core" if slow else "forced_core"
-    out = Path(__file__).with_name(f"{name}_seed{seed}_k{width}.json")
+    out = Path(__file__).with_name(f"{name}_{run.name}_k{width}.json")
     out.write_text(json.dumps(result, indent=1) + "\n")
     return result
 

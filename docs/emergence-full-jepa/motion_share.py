@@ -9,7 +9,7 @@ the repository root after the emergence runs::
 
     python docs/emergence-full-jepa/motion_share.py results/emergence-full-s0 0
 
-It prints one line per camera and writes ``motion_share_seed<seed>.json`` beside this file.
+It prints one line per camera and writes ``motion_share_<run folder>.json`` beside this file.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def main(run: Path, seed: int) -> dict:
                                     "variance_share": float(variance[k - 1])} for k in WIDTHS}
         print(camera, ", ".join(f"k={k}: motion {motion[k - 1]:.3f}, variance "
                                 f"{variance[k - 1]:.3f}" for k in WIDTHS))
-    out = Path(__file__).with_name(f"motion_share_seed{seed}.json")
+    out = Path(__file__).with_name(f"motion_share_{run.name}.json")
     out.write_text(json.dumps(result, indent=1) + "\n")
     return result
 

@@ -41,8 +41,8 @@ PROBE_KEYS = ("pooled_r2", "pusher_r2", "objects_r2", "knn_pooled_r2")
 def whitened_leading(agent: object, evaluation: Path, camera: str, width: int) -> np.ndarray:
     """``camera``'s evaluation latents on the agent's ``width`` leading directions, whitened."""
     readout = agent.encoder.readout
-    if readout.rank() is not None:
-        raise ValueError(f"{camera}: the agent reads a {readout.rank()}-d core already")
+    if readout.rank() is not None:  # encode would return the core, not the latent
+        raise ValueError(f"{camera}: the agent reads a {readout.rank()}-d core")
     latents = torch.from_numpy(embed(agent, evaluation, camera)).double()
     values, vectors = readout.spectrum()
     mean, _ = readout.statistics()
@@ -56,6 +56,8 @@ def whitened_slowest(agent: object, train: Path, evaluation: Path, camera: str,
                      width: int) -> np.ndarray:
     """``camera``'s evaluation latents on the ``width`` slowest whitened directions, fitted
     on the training recording (frame-to-frame change within its episodes)."""
+    if agent.encoder.readout.rank() is not None:  # encode would return the core, not the latent
+        raise ValueError(f"{camera}: the agent reads a {agent.encoder.readout.rank()}-d core")
     fit = torch.from_numpy(embed(agent, train, camera)).double()
     mean = fit.mean(0)
     values, vectors = torch.linalg.eigh(torch.cov((fit - mean).T))
@@ -65,7 +67,8 @@ def whitened_slowest(agent: object, train: Path, evaluation: Path, camera: str,
     episode = torch.from_numpy(np.load(train / "episode.npy"))
     change = (white[1:] - white[:-1])[episode[1:] == episode[:-1]]
     slowness, directions = torch.linalg.eigh(change.T @ change / len(change))
-    ratios = slowness[1:16] / slowness[:15]  # where the slowness spectrum jumps
+    top = min(16, len(slowness))
+    ratios = slowness[1:top] / slowness[:top - 1]  # where the slowness spectrum jumps
     print(f"{camera}: {int(kept.sum())} directions whitened; the {width} slowest change "
           f"{slowness[:width].mean():.3f} a frame (unit variance), the rest "
           f"{slowness[width:].mean():.3f}; the largest jump in slowness among the first "

@@ -19,6 +19,10 @@ agents.
   and k-NN R² from latents to world-state targets, split by whole episodes;
   :func:`state_share` -> how much of a latent's variance is a linear function
   of the state (what a linear map from another camera can recover).
+* Speed (:mod:`.slowness`): :class:`SlowFeatures` -> linear slow feature
+  analysis of one latent (its directions ordered by how little they move from
+  frame to frame within an episode), a diagnostic of which directions are the
+  world's.
 * Transfer (:mod:`.transfer`): :func:`transfer_probe` -> :class:`TransferResult`,
   with the deterministic :class:`LogisticProbe`.
 * Input checks (:mod:`.validation`): every entry point raises ``ValueError``
@@ -65,6 +69,7 @@ from .metrics import (
     svcca,
     train_test_indices,
 )
+from .slowness import SlowFeatures
 from .state_probe import StateProbeResult, episode_split, state_probe
 from .state_share import state_share
 from .stats import (
@@ -94,6 +99,7 @@ __all__ = [
     "PreparedMetric",
     "RidgeMap",
     "SimilarityMap",
+    "SlowFeatures",
     "StateProbeResult",
     "TransferResult",
     "anchor_curve",

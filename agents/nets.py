@@ -196,6 +196,24 @@ class EncoderConfig:
     where their whole latents read 0.923-0.932 pass 0.974-0.975; 0.99 lies between.
     Training is untouched. Agents without such a head are not guarded. 0 turns the
     guard off (the rule before round seventeen)."""
+    core_slow_step: float = 0.0
+    """readout="core": the least step of the latent's slowness spectrum (linear slow
+    feature analysis of the calibrated latent: its whitened directions ordered by the
+    mean squared change from one frame to the next within an episode,
+    :class:`socialview.alignment.SlowFeatures`) after a core's last direction; a gap
+    where the slowness spectrum steps less counts as none, and so does every gap where
+    the slowness is not known (no calibration on consecutive frames: the trainer
+    calibrates on them when this is above 0, and the latch, which reads running
+    statistics during training, latches nothing under it). A core is the world's state,
+    and the world's bodies move at their own pace: where the variance width falls on a
+    true core, the slowness spectrum steps there too. Measured after training on kept
+    agents (finding 25): x1.50-2.55 at every whole-arena 8-d core, the 50,000-step
+    cores that the share and action guards refuse included, and x1.03-1.28 at every
+    half-arena candidate, the 12-d false core included. Under it, of the gaps that reach
+    ``core_gap`` the core is the one where the slowness spectrum steps most (a wider gap
+    further out, a 14-d one at 5x the quick budget, can step too). 0 (the default)
+    turns it off; finding 26 measures it with ``core_share`` and ``core_action_share``
+    at 0, a ``core_gap`` of 1.5 and no hysteresis (``core_keep`` 1.5)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance
     the core is read from (after a plain average over the first ``1 / core_momentum``
@@ -250,7 +268,7 @@ class ConvEncoder(nn.Module):
         self.readout = make_readout(cfg.readout, cfg.latent_dim, cfg.core_gap,
                                     cfg.core_momentum, cfg.core_keep, cfg.core_sticky,
                                     cfg.core_share, cfg.core_rest, cfg.core_action_share,
-                                    cfg.core_reader_share)
+                                    cfg.core_reader_share, cfg.core_slow_step)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -268,19 +286,38 @@ class ConvEncoder(nn.Module):
         """Whether the readout keeps statistics that :meth:`calibrate_readout` refreshes."""
         return hasattr(self.readout, "calibrate")
 
+    @property
+    def calibrates_change(self) -> bool:
+        """Whether the readout also wants the latent's frame-to-frame change
+        (``core_slow_step`` > 0): :meth:`calibrate_readout`'s ``pairs``."""
+        return self.calibrates and getattr(self.readout, "slow_step", 0.0) > 0
+
     @torch.no_grad()
-    def calibrate_readout(self, chunks: Iterable[torch.Tensor]) -> None:
+    def calibrate_readout(self, chunks: Iterable[torch.Tensor],
+                          pairs: Iterable[tuple[torch.Tensor, torch.Tensor]] | None = None
+                          ) -> None:
         """Give the readout the statistics of this encoder's eval-mode latents on the
-        uint8 frame ``chunks`` (each ``(B, H, W, 3)``); nothing to do without one."""
+        uint8 frame ``chunks`` (each ``(B, H, W, 3)``); nothing to do without one. With
+        ``pairs`` (chunks of frames and the frames one step later in the same episode)
+        and a readout that wants them (:attr:`calibrates_change`), also the statistics
+        of the latent's change between them."""
         if not self.calibrates:
             return
         mode = self.training
         self.eval()
         try:
-            latents = [self.out_norm(self.head(self._features(x))) for x in chunks]
+            latents = [self._latent(x) for x in chunks]
+            changes = ([self._latent(after) - self._latent(before) for before, after in pairs]
+                       if pairs is not None and self.calibrates_change else None)
         finally:
             self.train(mode)
         self.readout.calibrate(torch.cat(latents))
+        if changes is not None:
+            self.readout.calibrate_change(torch.cat(changes))
+
+    def _latent(self, frames: torch.Tensor) -> torch.Tensor:
+        """The normalised latent of uint8 ``frames``, before the readout."""
+        return self.out_norm(self.head(self._features(frames)))
 
     def forward(self, frames: torch.Tensor, return_features: bool = False
                 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
@@ -418,6 +455,12 @@ class SpectralCoreReadout(nn.Module):
     ``v_j`` of variance ``l_j`` passes ``l_j |W v_j|^2``) fails the same way (finding
     22). Nothing tracked, nothing guarded.
 
+    Slowness guard (``slow_step`` > 0): :meth:`calibrate_change` hands the readout the
+    calibrated encoder's latent change from one frame to the next within an episode; a
+    width after which the slowness spectrum (:meth:`slowness`) steps by under
+    ``slow_step`` fails like one under ``core_share``, and so does every width while no
+    change matching the statistics read is known (finding 25).
+
     :meth:`calibrate` stores the statistics of the encoder as it stands beside the
     running ones, which it leaves alone: the latch and the running statistics depend on
     the training batches only, so training in stages ends where an unbroken run does.
@@ -427,8 +470,13 @@ class SpectralCoreReadout(nn.Module):
     def __init__(self, dim: int, min_ratio: float = 3.0, momentum: float = 0.01,
                  min_share: float = 0.01, keep_ratio: float | None = None,
                  sticky: bool = False, core_share: float = 0.0, rest: float = 0.0,
-                 action_share: float = 0.0, reader_share: float = 0.0) -> None:
+                 action_share: float = 0.0, reader_share: float = 0.0,
+                 slow_step: float = 0.0) -> None:
         super().__init__()
+        if not (slow_step == 0.0 or slow_step > 1.0):
+            raise ValueError(f"core_slow_step must be 0 (no guard) or > 1 (a ratio of "
+                             f"consecutive slowness values), got {slow_step!r}")
+        self.slow_step = float(slow_step)
         if not 0.0 <= reader_share < 1.0:
             raise ValueError(f"core_reader_share must be in [0, 1) (a share of what the "
                              f"agent's head reads; 0: no guard), got {reader_share!r}")
@@ -469,6 +517,8 @@ class SpectralCoreReadout(nn.Module):
         self.register_buffer("running_effect", torch.zeros(dim, dim))
         self.register_buffer("effect_batches_tracked", torch.zeros((), dtype=torch.long))
         self.register_buffer("reader_gram", torch.zeros(dim, dim))
+        self.register_buffer("calibrated_change", torch.zeros(dim, dim))
+        self.register_buffer("change_calibrated_at", torch.full((), -1, dtype=torch.long))
 
     def reset_running_stats(self) -> None:
         """No statistics yet: mean 0, covariance the identity (no gap), no batch seen, no
@@ -484,6 +534,8 @@ class SpectralCoreReadout(nn.Module):
         self.running_effect.zero_()
         self.effect_batches_tracked.zero_()
         self.reader_gram.zero_()
+        self.calibrated_change.zero_()
+        self.change_calibrated_at.fill_(-1)
 
     def _load_from_state_dict(self, state_dict: dict[str, torch.Tensor], prefix: str,
                               *args: object, **kwargs: object) -> None:
@@ -503,6 +555,11 @@ class SpectralCoreReadout(nn.Module):
             # and one saved before the reader guard had no head to read: unguarded
             if prefix + "reader_gram" not in state_dict:
                 state_dict[prefix + "reader_gram"] = torch.zeros(dim, dim)
+            # and one saved before the slowness guard knew no change
+            if prefix + "change_calibrated_at" not in state_dict:
+                state_dict[prefix + "calibrated_change"] = torch.zeros(dim, dim)
+                state_dict[prefix + "change_calibrated_at"] = torch.full((), -1,
+                                                                          dtype=torch.long)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
@@ -666,17 +723,30 @@ class SpectralCoreReadout(nn.Module):
                     if self.reader_share > 0 and vectors is not None else None)
             if read is not None:
                 keep &= read[:top] >= self.reader_share
+            # and the slowness spectrum steps there too (finding 25)
+            if self.slow_step > 0:
+                steps = self.slow_steps()
+                known = torch.zeros(top, dtype=torch.bool)
+                if steps is not None:
+                    known[:min(top, len(steps))] = steps[:top] >= self.slow_step
+                keep &= known
         return torch.where(keep, ratios, 0.0)
 
     def _width(self, values: torch.Tensor, vectors: torch.Tensor | None = None) -> int | None:
         """The core's width for the descending eigenvalues ``values``: the widest gap's if
         it reaches ``min_ratio``, else the latched width's if its ratio is at least
         ``keep_ratio``, else None; with ``sticky``, a latched width whose ratio holds
-        comes first."""
+        comes first. Under the slowness guard, the gap chosen among those that reach
+        ``min_ratio`` is the one after which the slowness spectrum steps most, not the
+        widest (a second gap further out can be wider and step too, finding 26)."""
         ratios = self._ratios(values, vectors)
         if ratios is None:
             return None
         k, ratio = _largest(ratios)
+        if self.slow_step > 0 and ratio >= self.min_ratio:
+            steps = self.slow_steps()  # known: a guarded ratio above 0 needs them
+            passing = (ratios >= self.min_ratio).nonzero().flatten()
+            k = int(passing[torch.argmax(steps[passing])]) + 1
         width = int(self.latched_width)
         held = 0 < width <= len(ratios) and float(ratios[width - 1]) >= self.keep_ratio
         if held and self.sticky:
@@ -737,6 +807,50 @@ class SpectralCoreReadout(nn.Module):
         self.calibrated_mean.copy_(mean.to(self.calibrated_mean.dtype))
         self.calibrated_cov.copy_((centred.T @ centred / (rows - 1)).to(self.calibrated_cov.dtype))
         self.calibrated_at.copy_(self.num_batches_tracked)
+
+    @torch.no_grad()
+    def calibrate_change(self, change: torch.Tensor) -> None:
+        """Set the second moment of the latent's change ``(N, D)`` (``z[t+1] - z[t]``
+        within an episode, by the encoder :meth:`calibrate` just read), which the
+        slowness guard reads until the next training batch. Call after :meth:`calibrate`."""
+        rows, dim = change.shape
+        if dim != self.calibrated_change.shape[0] or rows < 2:
+            raise ValueError(f"calibrate_change needs (N, {self.calibrated_change.shape[0]}) "
+                             f"changes with N >= 2, got {tuple(change.shape)}")
+        c = change.double()
+        self.calibrated_change.copy_((c.T @ c / rows).to(self.calibrated_change.dtype))
+        self.change_calibrated_at.copy_(self.num_batches_tracked)
+
+    def slowness(self) -> torch.Tensor | None:
+        """The calibrated latent's slowness spectrum, ascending (float64): the mean squared
+        change from one frame to the next of each of its whitened directions (those over
+        1e-6 of the first's variance), as :class:`socialview.alignment.SlowFeatures`
+        finds it; None unless both :meth:`calibrate` and :meth:`calibrate_change` ran
+        after the last training batch."""
+        if not (self.is_calibrated
+                and int(self.change_calibrated_at) == int(self.num_batches_tracked)):
+            return None
+        values, vectors = torch.linalg.eigh(self.calibrated_cov.double())
+        kept = values > 1e-6 * values.max().clamp_min(1e-300)
+        whiten = vectors[:, kept] / values[kept].sqrt()
+        return torch.linalg.eigvalsh(whiten.T @ self.calibrated_change.double() @ whiten)
+
+    def slow_steps(self) -> torch.Tensor | None:
+        """Steps of :meth:`slowness` (the ``k+1``-th value over the ``k``-th at index
+        ``k - 1``), or None where it is not known."""
+        speeds = self.slowness()
+        if speeds is None or len(speeds) < 2:
+            return None
+        return speeds[1:] / speeds[:-1].clamp_min(1e-12 * float(speeds[-1]) + 1e-300)
+
+    def slow_step_at(self, width: int) -> float | None:
+        """The slowness spectrum's step after its ``width``-th value, or None where it is
+        not known (or ``width`` is beyond the directions the latent uses). Reported
+        beside the gap and the shares."""
+        steps = self.slow_steps()
+        if steps is None or not 0 < width <= len(steps):
+            return None
+        return float(steps[width - 1])
 
     def rank(self) -> int | None:
         """Width of the core ``encode`` returns now (None: no core, the latent as it is)."""
@@ -811,7 +925,8 @@ def _largest(ratios: torch.Tensor) -> tuple[int, float]:
 def make_readout(kind: str, dim: int, core_gap: float = 3.0, core_momentum: float = 0.01,
                  core_keep: float | None = None, core_sticky: bool = False,
                  core_share: float = 0.0, core_rest: float = 0.0,
-                 core_action_share: float = 0.0, core_reader_share: float = 0.0) -> nn.Module:
+                 core_action_share: float = 0.0, core_reader_share: float = 0.0,
+                 core_slow_step: float = 0.0) -> nn.Module:
     """The readout named by ``EncoderConfig.readout``."""
     if kind == "latent":
         return nn.Identity()
@@ -821,7 +936,7 @@ def make_readout(kind: str, dim: int, core_gap: float = 3.0, core_momentum: floa
         return SpectralCoreReadout(dim, core_gap, momentum=core_momentum, keep_ratio=core_keep,
                                    sticky=core_sticky, core_share=core_share,
                                    rest=core_rest, action_share=core_action_share,
-                                   reader_share=core_reader_share)
+                                   reader_share=core_reader_share, slow_step=core_slow_step)
     raise ValueError(f"readout must be 'latent' or 'core', got {kind!r}")
 
 

@@ -94,12 +94,23 @@ class TorchAgent:
         """Whether :meth:`calibrate` changes anything (an encoder with ``readout="core"``)."""
         return bool(self._calibrated_encoders())
 
+    @property
+    def needs_change_calibration(self) -> bool:
+        """Whether a readout also wants consecutive frames (``core_slow_step`` > 0): the
+        trainer then passes :meth:`calibrate` its ``pairs``."""
+        return any(getattr(m, "calibrates_change", False)
+                   for m in self._calibrated_encoders())
+
     @torch.no_grad()
-    def calibrate(self, frames: np.ndarray | torch.Tensor, chunk: int = 256) -> None:
+    def calibrate(self, frames: np.ndarray | torch.Tensor, chunk: int = 256,
+                  pairs: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Refresh the statistics of every readout that keeps them from uint8 ``frames``
         ``(N, H, W, 3)`` (a memory map is read ``chunk`` rows at a time), with the
-        networks as they are now; the trainer calls this after its last step. Weights,
-        optimizer and generator are untouched, so training resumes exactly as before."""
+        networks as they are now; the trainer calls this after its last step. ``pairs``:
+        frames ``(M, H, W, 3)`` and the frames one step later in the same episode, for a
+        readout that reads the latent's change (:attr:`needs_change_calibration`).
+        Weights, optimizer and generator are untouched, so training resumes exactly as
+        before."""
         encoders = self._calibrated_encoders()
         if not encoders:
             return
@@ -107,8 +118,17 @@ class TorchAgent:
             raise ValueError(f"chunk must be >= 1, got {chunk!r}")
         chunks = [as_uint8_tensor(frames[i:i + chunk], self.device)
                   for i in range(0, len(frames), chunk)]
+        paired = None
+        if pairs is not None:
+            before, after = pairs
+            if len(before) != len(after):
+                raise ValueError(f"pairs must hold as many frames after as before, got "
+                                 f"{len(before)} and {len(after)}")
+            paired = [(as_uint8_tensor(before[i:i + chunk], self.device),
+                       as_uint8_tensor(after[i:i + chunk], self.device))
+                      for i in range(0, len(before), chunk)]
         for encoder in encoders:
-            encoder.calibrate_readout(chunks)
+            encoder.calibrate_readout(chunks, paired)
 
     def to(self, device: torch.device | str) -> TorchAgent:
         """Move networks (and optimizer state) to ``device``; returns ``self``."""
@@ -199,9 +219,11 @@ def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
     (its ratio now, 0 where a guard fails there) is at least ``core_keep`` (with
     ``core_sticky``, the default; without it only when ``r < core_gap``), else at ``k``
     where ``r >= core_gap``; ``w``, ``q`` and the ``latched_`` shares are None when
-    nothing is latched. None without a core readout. Reported beside :func:`core_width`,
-    so a reader sees how far from each threshold a camera's core stood, also where the
-    latched width is not the widest gap's."""
+    nothing is latched. With the slowness guard on (``core_slow_step`` > 0) also
+    ``slow_step`` and ``latched_slow_step``: the slowness spectrum's step after ``k``
+    and after ``w`` directions (None where unknown). None without a core readout.
+    Reported beside :func:`core_width`, so a reader sees how far from each threshold a
+    camera's core stood, also where the latched width is not the widest gap's."""
     readout = getattr(getattr(agent, "encoder", None), "readout", None)
     widest = getattr(readout, "widest_gap", None)
     found = widest() if callable(widest) else None
@@ -220,9 +242,15 @@ def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
 
     share, action_share, reader_share = shares_at(found[0])
     kept_share, kept_action, kept_reader = shares_at(latched)
-    return {"width": found[0], "ratio": found[1], "share": share,
-            "action_share": action_share, "reader_share": reader_share,
-            "latched": latched,
-            "latched_ratio": None if latched is None else readout.ratio_at(latched),
-            "latched_share": kept_share, "latched_action_share": kept_action,
-            "latched_reader_share": kept_reader}
+    slow = getattr(readout, "slow_step_at", None)
+    gap = {"width": found[0], "ratio": found[1], "share": share,
+           "action_share": action_share, "reader_share": reader_share,
+           "latched": latched,
+           "latched_ratio": None if latched is None else readout.ratio_at(latched),
+           "latched_share": kept_share, "latched_action_share": kept_action,
+           "latched_reader_share": kept_reader}
+    if callable(slow) and getattr(readout, "slow_step", 0.0) > 0:
+        # the slowness guard's figures, where it is on (finding 26)
+        gap["slow_step"] = slow(found[0])
+        gap["latched_slow_step"] = None if latched is None else slow(latched)
+    return gap

@@ -58,6 +58,7 @@ __all__ = [
     "TrainResult",
     "agent_identity",
     "calibration_frames",
+    "calibration_pairs",
     "embed",
     "load_agent",
     "load_checkpoint",
@@ -471,7 +472,7 @@ def train_agent(
                     if done % 10 == 0 or done == steps:
                         bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4g}")
                 if calibrate and done == steps and getattr(agent, "needs_calibration", False):
-                    agent.calibrate(calibration_frames(stream))
+                    _calibrate(agent, stream)
                 if done % checkpoint_every == 0 or done == steps:
                     if metrics_fh is not None:
                         metrics_fh.flush()
@@ -486,7 +487,7 @@ def train_agent(
     if calibrate and steps <= start and getattr(agent, "needs_calibration", False):
         # no step taken (an untrained agent, or a finished run): the checkpoint, if any,
         # was calibrated when written; an agent in memory is calibrated as it stands
-        agent.calibrate(calibration_frames(stream))
+        _calibrate(agent, stream)
     wall = time.perf_counter() - t0
     total_steps = max(steps, start)
     fps = flops_per_step or 0.0
@@ -518,6 +519,32 @@ def calibration_frames(stream: CameraStream, count: int = CALIBRATION_FRAMES) ->
         raise ValueError(f"count must be >= 1, got {count!r}")
     picks = np.unique(np.linspace(0, len(stream) - 1, min(count, len(stream))).round())
     return stream.frames[picks.astype(np.int64)]
+
+
+def calibration_pairs(stream: CameraStream, count: int = CALIBRATION_FRAMES // 2
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``count`` frames, evenly spaced over the stream's transitions that stay in
+    one episode, and the frame after each: what a readout that reads the latent's change
+    from one frame to the next is calibrated on (``core_slow_step``). Chosen without a
+    random stream, like :func:`calibration_frames`."""
+    if count < 1:
+        raise ValueError(f"count must be >= 1, got {count!r}")
+    starts = stream.valid_starts(1)
+    if starts.size == 0:
+        raise DatasetError(f"{stream.path}: no two consecutive frames in one episode to "
+                           "calibrate the latent's change on")
+    picks = starts[np.unique(np.linspace(0, starts.size - 1,
+                                         min(count, starts.size)).round().astype(np.int64))]
+    return stream.frames[picks], stream.frames[picks + 1]
+
+
+def _calibrate(agent: Agent, stream: CameraStream) -> None:
+    """Calibrate ``agent`` on :func:`calibration_frames`, and on :func:`calibration_pairs`
+    where it reads the latent's change (``needs_change_calibration``)."""
+    if getattr(agent, "needs_change_calibration", False):
+        agent.calibrate(calibration_frames(stream), pairs=calibration_pairs(stream))
+    else:
+        agent.calibrate(calibration_frames(stream))
 
 
 def _prepare_run_dir(run_dir: Path, run_config: dict[str, Any], agent: Agent,

@@ -1,0 +1,149 @@
+"""The core readout's slowness guard: a core must end where the latent's speeds step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from socialview.agents import make_agent, open_camera_stream, train_agent
+from socialview.agents.nets import SpectralCoreReadout
+from socialview.agents.torch_agent import spectral_gap
+from socialview.agents.trainer import calibration_pairs
+from socialview.alignment import SlowFeatures
+
+
+def _sequences(strong_is_slow: bool, episodes: int = 200, length: int = 20,
+               seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
+    """Codes with 3 strong directions 6x above 9 weak ones, in a rotated basis, in
+    episodes. With ``strong_is_slow`` the strong ones are slow random walks and the weak
+    ones jitter (a true core: the world moving at its pace, detail beside it); else the
+    other way round (a gap that is no core: what stands out is fast)."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def walk(width: int) -> torch.Tensor:
+        steps = 0.1 * torch.randn(episodes, length, width, generator=gen)
+        start = torch.randn(episodes, 1, width, generator=gen)
+        walks = (start + steps.cumsum(1)).reshape(-1, width)
+        return walks / walks.std(0)
+
+    def jitter(width: int) -> torch.Tensor:
+        return torch.randn(episodes * length, width, generator=gen)
+
+    strong = (walk(3) if strong_is_slow else jitter(3)) * torch.tensor([3.0, 2.8, 2.6])
+    weak = 0.4 * (jitter(9) if strong_is_slow else walk(9))
+    rotation = torch.linalg.qr(torch.randn(12, 12, generator=gen))[0]
+    return torch.cat([strong, weak], dim=1) @ rotation, np.repeat(np.arange(episodes), length)
+
+
+def _calibrated(codes: torch.Tensor, episode: np.ndarray, slow_step: float,
+                change: bool = True) -> SpectralCoreReadout:
+    readout = SpectralCoreReadout(12, min_ratio=1.5, keep_ratio=1.5, slow_step=slow_step)
+    readout.calibrate(codes)
+    if change:
+        within = torch.from_numpy(episode[1:] == episode[:-1])
+        readout.calibrate_change((codes[1:] - codes[:-1])[within])
+    return readout
+
+
+@pytest.mark.parametrize(("strong_is_slow", "slow_step", "width"), [
+    (True, 1.4, 3),    # the strong directions are the slow ones: a core
+    (False, 1.4, None),  # the strong directions jitter: no core, whatever the gap
+    (False, 0.0, 3),   # the guard off: the gap alone decides
+])
+def test_a_core_must_end_where_the_speeds_step(strong_is_slow, slow_step, width):
+    codes, episode = _sequences(strong_is_slow)
+    readout = _calibrated(codes, episode, slow_step)
+    assert readout.widest_gap()[0] == 3  # the variance gap is there either way
+    assert readout.rank() == width
+    if slow_step:
+        step = readout.slow_step_at(3)
+        assert (step > 3.0) if strong_is_slow else (step < 1.4)
+
+
+def test_the_slowness_spectrum_is_slow_feature_analysis_of_the_calibration():
+    codes, episode = _sequences(True, seed=1)
+    readout = _calibrated(codes, episode, 1.4)
+    found = SlowFeatures().fit(codes.double().numpy(), episode)
+    # the same covariance (N - 1) and the same change moment (over the within-episode pairs)
+    np.testing.assert_allclose(readout.slowness().numpy(), found.slowness_, rtol=1e-6)
+    np.testing.assert_allclose(readout.slow_steps().numpy()[:5], found.jumps()[:5], rtol=1e-6)
+
+
+def test_no_known_change_means_no_core_under_the_guard():
+    codes, episode = _sequences(True, seed=2)
+    readout = _calibrated(codes, episode, 1.4, change=False)
+    assert readout.slowness() is None and readout.rank() is None
+    assert readout.slow_step_at(3) is None
+    readout = _calibrated(codes, episode, 1.4)
+    assert readout.rank() == 3
+    readout.train()
+    readout(codes[:64])  # a training batch: the calibration no longer describes the encoder
+    assert readout.slowness() is None and readout.ratio_at(3) == 0.0
+
+
+def test_bad_settings_and_changes_name_the_parameter():
+    with pytest.raises(ValueError, match=r"core_slow_step must be 0 \(no guard\) or > 1.*1.0"):
+        SpectralCoreReadout(8, slow_step=1.0)
+    with pytest.raises(ValueError, match=r"core_slow_step .* got -2"):
+        make_agent("jepa", latent_dim=8, core_slow_step=-2)
+    with pytest.raises(ValueError, match=r"calibrate_change needs \(N, 8\) changes"):
+        SpectralCoreReadout(8, slow_step=1.5).calibrate_change(torch.zeros(4, 3))
+
+
+def test_a_state_saved_before_the_guard_loads_with_no_change_known():
+    codes, episode = _sequences(True, seed=3)
+    readout = _calibrated(codes, episode, 0.0)
+    old = {k: v for k, v in readout.state_dict().items()
+           if k not in ("calibrated_change", "change_calibrated_at")}
+    loaded = SpectralCoreReadout(12, min_ratio=1.5, keep_ratio=1.5)
+    loaded.load_state_dict(old)
+    assert loaded.slowness() is None and loaded.rank() == readout.rank() == 3
+
+
+def test_the_trainer_calibrates_consecutive_frames_only_where_the_guard_wants_them(
+        synthetic_dataset, tmp_path):
+    stream = open_camera_stream(synthetic_dataset, "cam0")
+    before, after = calibration_pairs(stream, count=10)
+    assert len(before) == len(after) == 10
+    with pytest.raises(ValueError, match="count must be >= 1"):
+        calibration_pairs(stream, count=0)
+    guarded = make_agent("jepa", seed=0, latent_dim=8, width=8, core_slow_step=1.4)
+    bare = make_agent("jepa", seed=0, latent_dim=8, width=8)
+    assert guarded.needs_change_calibration and not bare.needs_change_calibration
+    for agent, name in ((guarded, "guarded"), (bare, "bare")):
+        train_agent(agent, synthetic_dataset, "cam0", steps=3, batch_size=8,
+                    out_dir=tmp_path / name, seed=0, progress=False)
+    assert guarded.encoder.readout.slowness() is not None
+    assert bare.encoder.readout.slowness() is None  # nothing asked, nothing computed
+    gap = spectral_gap(guarded)
+    assert gap["slow_step"] == guarded.encoder.readout.slow_step_at(gap["width"])
+    assert "slow_step" not in spectral_gap(bare)  # the record is as before without it
+    # training is untouched: the same weights come out
+    for module in ("encoder", "predictor"):
+        weights = dict(getattr(guarded, module).named_parameters())
+        for name, value in getattr(bare, module).named_parameters():
+            assert torch.equal(weights[name], value), name
+
+
+def test_of_two_gaps_the_guard_reads_the_one_where_the_speeds_step_most():
+    """A wider variance gap further out that steps in speed too (as a 14-d one did at 5x
+    the quick budget) does not displace the core where the speeds step most."""
+    gen = torch.Generator().manual_seed(4)
+    episodes, length = 200, 20
+
+    def walk(width: int, step: float) -> torch.Tensor:
+        start = torch.randn(episodes, 1, width, generator=gen)
+        moves = step * torch.randn(episodes, length, width, generator=gen)
+        walks = (start + moves.cumsum(1)).reshape(-1, width)
+        return walks / walks.std(0)
+
+    codes = torch.cat([3.0 * walk(3, 0.02), 2.0 * walk(3, 0.3),
+                       0.4 * torch.randn(episodes * length, 6, generator=gen)], dim=1)
+    codes = codes @ torch.linalg.qr(torch.randn(12, 12, generator=gen))[0]
+    episode = np.repeat(np.arange(episodes), length)
+    guarded = _calibrated(codes, episode, 1.4)
+    bare = _calibrated(codes, episode, 0.0)
+    assert bare.widest_gap()[0] == 6 and bare.rank() == 6  # the widest variance gap
+    assert guarded.slow_step_at(3) > guarded.slow_step_at(6) > 1.4  # both step
+    assert guarded.rank() == 3

@@ -22,8 +22,34 @@ def jump(figures: dict) -> str:
     return f"x{figures['jump']:.2f} after {figures['jump_after']}"
 
 
+def reread_section(guard_file: str, pattern: str, settings: str) -> None:
+    """Finding 26's tables: each kept pair re-read through a guard's settings."""
+    print(f"\n### Re-read through `{guard_file}` (`reread.py`, finding 26)\n")
+    print(f"What each camera compares under `{guard_file}` ({settings}), the slowness "
+          "spectrum's step at the width each camera compares, or at its widest variance "
+          "gap where it compares the full latent (as the trainer's calibration measures "
+          "it), and the pair's map and probes.\n")
+    print("| run | compared | slowness step at the width compared (else the widest gap) | "
+          "orthogonal-map R² | "
+          "probe (pusher) |")
+    print("|---|---|---|---|---|")
+    for path in sorted(HERE.glob(pattern)):
+        result = json.loads(path.read_text())
+        if result.get("guard_file", "slow_guard.json") != guard_file:
+            continue
+        compared = "/".join(str(c["core_width"] or "latent")
+                            for c in result["compared"].values())
+        steps = "/".join(f"x{c['slow_step']:.2f} after {c['core_width'] or c['gap']['width']}"
+                         for c in result["compared"].values())
+        probes = " / ".join(f"{p['pooled_r2']:.3f} ({p['pusher_r2']:.2f})"
+                            for p in result["probe"].values())
+        print(f"| {label(result)} | {compared} | {steps} | {result['r2_orthogonal']:.3f} | "
+              f"{probes} |")
+
+
 def main() -> None:
-    results = [json.loads(path.read_text()) for path in sorted(HERE.glob("*_seed*.json"))]
+    results = [json.loads(path.read_text()) for path in sorted(HERE.glob("*_seed*.json"))
+               if not path.name.startswith("reread_")]
     print("### Per camera: where each spectrum jumps\n")
     print("| run | camera | core readout: widest variance gap (latched) | compared | "
           "slowness at that width | slowness, lag 1 | lag 4 | lag 8 | prediction error |")
@@ -58,6 +84,10 @@ def main() -> None:
                 " w " + "/".join(map(str, widths)))
             cells.append(f"{found['r2_orthogonal']:.3f} ({pooled}; pusher {pusher}){shown}")
         print(f"| {label(result)} | " + " | ".join(cells) + " |")
+    reread_section("slow_guard.json", "reread_*.json", "`core_slow_step` 1.4, `core_gap` = "
+                   "`core_keep` = 1.5, no share or action guard")
+    reread_section("slow_action_guard.json", "reread_*.json", "the same with the action "
+                   "guard at 0.6")
 
 
 if __name__ == "__main__":

@@ -577,8 +577,11 @@ def _prepare_run_dir(run_dir: Path, run_config: dict[str, Any], agent: Agent,
                 f"run {run_dir} was trained by agent {old.get('agent')!r} "
                 f"({old.get('agent_class')}), not {run_config['agent']!r}: use another run "
                 "folder")
-        for key, label in (("agent_config", "agent config"), ("camera", "camera")):
-            if old.get(key) != run_config[key]:
+        old_config = _with_new_defaults(old.get("agent_config"), run_config["agent_config"],
+                                        agent)
+        for key, label, before in (("agent_config", "agent config", old_config),
+                                   ("camera", "camera", old.get("camera"))):
+            if before != run_config[key]:
                 raise RunFolderError(
                     f"run {run_dir} has a different {label} ({old.get(key)!r} vs "
                     f"{run_config[key]!r}); use another run folder")
@@ -594,6 +597,22 @@ def _prepare_run_dir(run_dir: Path, run_config: dict[str, Any], agent: Agent,
                     f"run {run_dir} was trained on another dataset ({key} "
                     f"{old_data.get(key)!r} vs {new_data[key]!r}); use another run folder")
     return ckpt
+
+
+def _with_new_defaults(old: Any, new: dict[str, Any], agent: Agent) -> Any:
+    """``old``, a run folder's recorded agent config, with the settings a later release
+    added filled in where this run sets them to their defaults: a run written before an
+    option existed behaved as its default does, so it resumes under the new release. A
+    setting the run folder lacks and this run sets otherwise stays missing (a mismatch)."""
+    config = getattr(agent, "config", None)
+    if not isinstance(old, dict) or not (dataclasses.is_dataclass(config)
+                                         and not isinstance(config, type)):
+        return old
+    defaults = {f.name: json.loads(json.dumps(f.default, default=str))
+                for f in dataclasses.fields(config) if f.default is not dataclasses.MISSING}
+    added = {key: value for key, value in new.items()
+             if key not in old and key in defaults and value == defaults[key]}
+    return {**old, **added}
 
 
 def _truncate_metrics(path: Path, step: int) -> None:

@@ -147,3 +147,14 @@ def test_of_two_gaps_the_guard_reads_the_one_where_the_speeds_step_most():
     assert bare.widest_gap()[0] == 6 and bare.rank() == 6  # the widest variance gap
     assert guarded.slow_step_at(3) > guarded.slow_step_at(6) > 1.4  # both step
     assert guarded.rank() == 3
+
+
+def test_calibration_pairs_must_match(synthetic_dataset):
+    stream = open_camera_stream(synthetic_dataset, "cam0")
+    agent = make_agent("jepa", seed=0, latent_dim=8, width=8, core_slow_step=1.4)
+    before, after = calibration_pairs(stream, count=10)
+    with pytest.raises(ValueError, match="pairs must hold as many frames after as before, "
+                                         "got 10 and 9"):
+        agent.calibrate(stream.frames[:20], pairs=(before, after[:-1]))
+    agent.calibrate(stream.frames[:20], pairs=(before, after))
+    assert agent.encoder.readout.slowness() is not None

@@ -220,8 +220,9 @@ def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
     ``core_sticky``, the default; without it only when ``r < core_gap``), else at ``k``
     where ``r >= core_gap``; ``w``, ``q`` and the ``latched_`` shares are None when
     nothing is latched. With the slowness guard on (``core_slow_step`` > 0) also
-    ``slow_step`` and ``latched_slow_step``: the slowness spectrum's step after ``k``
-    and after ``w`` directions (None where unknown). None without a core readout.
+    ``slow_step``, ``latched_slow_step`` and ``read_slow_step``: the slowness spectrum's
+    step after ``k``, after ``w`` and after the width the core is read at (None where
+    unknown or where no core is read). None without a core readout.
     Reported beside :func:`core_width`, so a reader sees how far from each threshold a
     camera's core stood, also where the latched width is not the widest gap's."""
     readout = getattr(getattr(agent, "encoder", None), "readout", None)
@@ -250,7 +251,10 @@ def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
            "latched_share": kept_share, "latched_action_share": kept_action,
            "latched_reader_share": kept_reader}
     if callable(slow) and getattr(readout, "slow_step", 0.0) > 0:
-        # the slowness guard's figures, where it is on (finding 26)
+        # the slowness guard's figures, where it is on (finding 26); under it the width
+        # read can be neither the widest gap nor the latched one
+        read = readout.rank()
         gap["slow_step"] = slow(found[0])
         gap["latched_slow_step"] = None if latched is None else slow(latched)
+        gap["read_slow_step"] = None if read is None else slow(read)
     return gap

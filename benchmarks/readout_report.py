@@ -52,7 +52,19 @@ def _shares(readout: dict[str, Any]) -> list[float | None]:
     return [None, None, None]
 
 
-def _readout_cells(readout: dict[str, Any]) -> list[str]:
+def _slow_step(readout: dict[str, Any]) -> float | None:
+    """The slowness guard's step at the width compared, or at the widest gap where the
+    full latent is compared (None where not recorded)."""
+    gap = readout["spectral_gap"]
+    width = readout.get("core_width")
+    if width is None or width == gap["width"]:
+        return gap.get("slow_step")
+    if "read_slow_step" in gap:
+        return gap["read_slow_step"]
+    return gap.get("latched_slow_step") if width == gap.get("latched") else None
+
+
+def _readout_cells(readout: dict[str, Any], slow: bool) -> list[str]:
     gap = readout["spectral_gap"]
     width = readout.get("core_width")
     latched = gap.get("latched")
@@ -61,6 +73,7 @@ def _readout_cells(readout: dict[str, Any]) -> list[str]:
         f"{gap['width']} ({_number(gap['ratio'])})",
         *[_number(share, 3) for share in _shares(readout)],
         "–" if latched is None else f"{latched} ({_number(gap.get('latched_ratio'))})",
+        *([_number(_slow_step(readout))] if slow else []),
     ]
 
 
@@ -74,18 +87,22 @@ def readout_table(
     (None: the full latent) and ``spectral_gap`` (as recorded by
     ``socialview.agents.torch_agent.spectral_gap``). Entries whose ``spectral_gap``
     is None (agents without a core readout) are left out; None when none is left.
+    Where any entry was read with the slowness guard on, a last column gives its
+    slowness step at the width compared (at the widest gap for a full latent).
     """
     kept = [(values, readout) for values, readout in entries
             if readout.get("spectral_gap") is not None]
     if not kept:
         return None
-    header = [*columns, *_READOUT_HEADER]
+    # the slowness guard's column, where any camera had it on (finding 26)
+    slow = any("slow_step" in readout["spectral_gap"] for _, readout in kept)
+    header = [*columns, *_READOUT_HEADER, *(["slowness step"] if slow else [])]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for values, readout in kept:
         if len(values) != len(columns):
             raise ValueError(f"each entry needs {len(columns)} leading values ({columns}), "
                              f"got {list(values)!r}")
-        cells = [str(v) for v in values] + _readout_cells(readout)
+        cells = [str(v) for v in values] + _readout_cells(readout, slow)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

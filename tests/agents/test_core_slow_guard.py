@@ -117,7 +117,10 @@ def test_the_trainer_calibrates_consecutive_frames_only_where_the_guard_wants_th
     assert guarded.encoder.readout.slowness() is not None
     assert bare.encoder.readout.slowness() is None  # nothing asked, nothing computed
     gap = spectral_gap(guarded)
-    assert gap["slow_step"] == guarded.encoder.readout.slow_step_at(gap["width"])
+    readout = guarded.encoder.readout
+    assert gap["slow_step"] == readout.slow_step_at(gap["width"])
+    read = readout.rank()
+    assert gap["read_slow_step"] == (None if read is None else readout.slow_step_at(read))
     assert "slow_step" not in spectral_gap(bare)  # the record is as before without it
     # training is untouched: the same weights come out
     for module in ("encoder", "predictor"):

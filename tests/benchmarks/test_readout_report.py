@@ -50,3 +50,24 @@ def test_agents_without_a_core_readout_are_left_out():
 def test_an_entry_with_the_wrong_number_of_values_is_refused():
     with pytest.raises(ValueError, match=r"each entry needs 2 leading values .*\['jepa'\]"):
         readout_table(("agent", "step"), [(("jepa",), CORE)])
+
+
+def test_the_slowness_guards_step_gets_a_column_only_where_it_was_on():
+    """Under the slowness guard the width read can be neither the widest gap nor the
+    latched one (finding 26): its own step is shown, else the widest gap's for a full
+    latent; records made before ``read_slow_step`` show it where they can."""
+    by_speed = {"core_width": 8, "spectral_gap": {
+        **LATENT["spectral_gap"], "width": 14, "ratio": 4.32, "slow_step": 1.47,
+        "latched_slow_step": None, "read_slow_step": 1.85}}
+    refused = {"core_width": None, "spectral_gap": {
+        **LATENT["spectral_gap"], "slow_step": 1.09, "latched_slow_step": None,
+        "read_slow_step": None}}
+    older = {"core_width": 8, "spectral_gap": {
+        k: v for k, v in by_speed["spectral_gap"].items() if k != "read_slow_step"}}
+    lines = readout_table(("step",), [((4000,), by_speed), ((400,), refused),
+                                      ((1,), older), ((2,), CORE)]).splitlines()
+    assert lines[0].endswith("| latched (ratio) | slowness step |")
+    assert lines[2].endswith("| 1.85 |") and lines[3].endswith("| 1.09 |")
+    assert lines[4].endswith("| – |") and lines[5].endswith("| – |")
+    without = readout_table(("step",), [((2,), CORE)]).splitlines()
+    assert "slowness" not in without[0]

@@ -692,13 +692,16 @@ class SpectralCoreReadout(nn.Module):
         return _share_at(self.reader_shares(), width)
 
     def _ratios(self, values: torch.Tensor, vectors: torch.Tensor | None = None,
-                guarded: bool = True) -> torch.Tensor | None:
+                guarded: bool = True, steps: torch.Tensor | None = None
+                ) -> torch.Tensor | None:
         """Ratios of consecutive eigenvalues (descending ``values``, eigenvectors
         ``vectors``) among the first ``D // 2``, 0 after a direction under ``min_share``
         of the first or (if ``guarded``) where the leading directions hold under
         ``core_share`` of the variance or (with ``vectors`` and a tracked effect or head)
         under ``action_share`` of the actions' effect or ``reader_share`` of what the
-        head reads; None for a latent too narrow to have one."""
+        head reads, or (with ``slow_step``) where the slowness spectrum's ``steps``
+        (default :meth:`slow_steps`) step by less or are not known; None for a latent
+        too narrow to have one."""
         top = min(len(values) // 2, len(values) - 1)
         if top < 1:
             return None
@@ -725,7 +728,7 @@ class SpectralCoreReadout(nn.Module):
                 keep &= read[:top] >= self.reader_share
             # and the slowness spectrum steps there too (finding 25)
             if self.slow_step > 0:
-                steps = self.slow_steps()
+                steps = self.slow_steps() if steps is None else steps
                 known = torch.zeros(top, dtype=torch.bool)
                 if steps is not None:
                     known[:min(top, len(steps))] = steps[:top] >= self.slow_step
@@ -739,12 +742,13 @@ class SpectralCoreReadout(nn.Module):
         comes first. Under the slowness guard, the gap chosen among those that reach
         ``min_ratio`` is the one after which the slowness spectrum steps most, not the
         widest (a second gap further out can be wider and step too, finding 26)."""
-        ratios = self._ratios(values, vectors)
+        # one slow feature analysis per call (encode reads the core on every batch)
+        steps = self.slow_steps() if self.slow_step > 0 else None
+        ratios = self._ratios(values, vectors, steps=steps)
         if ratios is None:
             return None
         k, ratio = _largest(ratios)
-        if self.slow_step > 0 and ratio >= self.min_ratio:
-            steps = self.slow_steps()  # known: a guarded ratio above 0 needs them
+        if steps is not None and ratio >= self.min_ratio:
             passing = (ratios >= self.min_ratio).nonzero().flatten()
             k = int(passing[torch.argmax(steps[passing])]) + 1
         width = int(self.latched_width)

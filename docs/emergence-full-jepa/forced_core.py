@@ -31,6 +31,7 @@ import torch
 
 from socialview.agents import embed, world_state
 from socialview.agents.trainer import load_agent
+from socialview.alignment import SlowFeatures
 from socialview.benchmarks.emergence_config import EmergenceConfig
 from socialview.benchmarks.probes import probe_summary
 from socialview.benchmarks.sweep_cell import CAMERAS, measure_alignment
@@ -55,26 +56,18 @@ def whitened_leading(agent: object, evaluation: Path, camera: str, width: int) -
 def whitened_slowest(agent: object, train: Path, evaluation: Path, camera: str,
                      width: int) -> np.ndarray:
     """``camera``'s evaluation latents on the ``width`` slowest whitened directions, fitted
-    on the training recording (frame-to-frame change within its episodes)."""
+    on the training recording (frame-to-frame change within its episodes, by
+    ``socialview.alignment.SlowFeatures``)."""
     if agent.encoder.readout.rank() is not None:  # encode would return the core, not the latent
         raise ValueError(f"{camera}: the agent reads a {agent.encoder.readout.rank()}-d core")
-    fit = torch.from_numpy(embed(agent, train, camera)).double()
-    mean = fit.mean(0)
-    values, vectors = torch.linalg.eigh(torch.cov((fit - mean).T))
-    kept = values > 1e-6 * values.max()  # whiten the directions the latent really uses
-    whiten = vectors[:, kept] / values[kept].sqrt()
-    white = (fit - mean) @ whiten
-    episode = torch.from_numpy(np.load(train / "episode.npy"))
-    change = (white[1:] - white[:-1])[episode[1:] == episode[:-1]]
-    slowness, directions = torch.linalg.eigh(change.T @ change / len(change))
-    top = min(16, len(slowness))
-    ratios = slowness[1:top] / slowness[:top - 1]  # where the slowness spectrum jumps
-    print(f"{camera}: {int(kept.sum())} directions whitened; the {width} slowest change "
-          f"{slowness[:width].mean():.3f} a frame (unit variance), the rest "
-          f"{slowness[width:].mean():.3f}; the largest jump in slowness among the first "
-          f"16 is after direction {int(ratios.argmax()) + 1} (x{float(ratios.max()):.2f})")
-    latents = torch.from_numpy(embed(agent, evaluation, camera)).double()
-    return ((latents - mean) @ whiten @ directions[:, :width]).float().numpy()
+    slow = SlowFeatures(n_components=width).fit(embed(agent, train, camera).astype(np.float64),
+                                                np.load(train / "episode.npy"))
+    speeds, jumps = slow.slowness_, slow.jumps()
+    print(f"{camera}: {len(speeds)} directions whitened; the {width} slowest change "
+          f"{speeds[:width].mean():.3f} a frame (unit variance), the rest "
+          f"{speeds[width:].mean():.3f}; the largest jump in slowness among the first "
+          f"16 is after direction {int(jumps.argmax()) + 1} (x{float(jumps.max()):.2f})")
+    return slow.transform(embed(agent, evaluation, camera).astype(np.float64)).astype(np.float32)
 
 
 def main(run: Path, seed: int, width: int, slow: bool = False) -> dict:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["READOUT_NOTE", "readout_lines", "readout_table"]
+__all__ = ["READOUT_NOTE", "SLOW_NOTE", "readout_lines", "readout_table"]
 
 #: What the table's columns mean, printed above it.
 READOUT_NOTE = (
@@ -24,6 +24,12 @@ READOUT_NOTE = (
     "compared, or of the widest gap where the full latent is compared (– where not "
     "recorded); the latched width is the one training fixed, with its ratio now (0 where "
     "a guard fails there; kept while at least `core_keep`)."
+)
+#: Added to the note where any camera was read with the slowness guard on (finding 26).
+SLOW_NOTE = (
+    "The slowness step is the guard's: how much the calibrated latent's slowness "
+    "spectrum steps after the width compared (after the widest gap where the full latent "
+    "is compared); a core needs at least `core_slow_step` there."
 )
 _READOUT_HEADER = (
     "compared",
@@ -77,6 +83,18 @@ def _readout_cells(readout: dict[str, Any], slow: bool) -> list[str]:
     ]
 
 
+def _with_gaps(entries: Sequence[tuple[Sequence[Any], dict[str, Any]]]
+               ) -> list[tuple[Sequence[Any], dict[str, Any]]]:
+    """The entries of agents with a core readout (a recorded ``spectral_gap``)."""
+    return [(values, readout) for values, readout in entries
+            if readout.get("spectral_gap") is not None]
+
+
+def _slowly(entries: Sequence[tuple[Sequence[Any], dict[str, Any]]]) -> bool:
+    """Whether any entry was read with the slowness guard on (finding 26)."""
+    return any("slow_step" in readout["spectral_gap"] for _, readout in entries)
+
+
 def readout_table(
     columns: Sequence[str], entries: Sequence[tuple[Sequence[Any], dict[str, Any]]]
 ) -> str | None:
@@ -90,12 +108,10 @@ def readout_table(
     Where any entry was read with the slowness guard on, a last column gives its
     slowness step at the width compared (at the widest gap for a full latent).
     """
-    kept = [(values, readout) for values, readout in entries
-            if readout.get("spectral_gap") is not None]
+    kept = _with_gaps(entries)
     if not kept:
         return None
-    # the slowness guard's column, where any camera had it on (finding 26)
-    slow = any("slow_step" in readout["spectral_gap"] for _, readout in kept)
+    slow = _slowly(kept)
     header = [*columns, *_READOUT_HEADER, *(["slowness step"] if slow else [])]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for values, readout in kept:
@@ -116,4 +132,5 @@ def readout_lines(
     table = readout_table(columns, entries)
     if table is None:
         return []
-    return [heading, "", READOUT_NOTE, "", table, ""]
+    note = f"{READOUT_NOTE} {SLOW_NOTE}" if _slowly(_with_gaps(entries)) else READOUT_NOTE
+    return [heading, "", note, "", table, ""]

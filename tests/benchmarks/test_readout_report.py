@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from socialview.benchmarks.readout_report import READOUT_NOTE, readout_lines, readout_table
+from socialview.benchmarks.readout_report import (
+    READOUT_NOTE,
+    SLOW_NOTE,
+    readout_lines,
+    readout_table,
+)
 
 #: Read at its latched 8-d core while the widest gap (12) is another width.
 CORE = {
@@ -71,3 +76,6 @@ def test_the_slowness_guards_step_gets_a_column_only_where_it_was_on():
     assert lines[4].endswith("| – |") and lines[5].endswith("| – |")
     without = readout_table(("step",), [((2,), CORE)]).splitlines()
     assert "slowness" not in without[0]
+    # and the note says what the column is only where it is there
+    assert readout_lines("## x", ("step",), [((1,), refused)])[2] == f"{READOUT_NOTE} {SLOW_NOTE}"
+    assert readout_lines("## x", ("step",), [((2,), CORE)])[2] == READOUT_NOTE

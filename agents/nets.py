@@ -214,6 +214,19 @@ class EncoderConfig:
     further out, a 14-d one at 5x the quick budget, can step too). 0 (the default)
     turns it off; finding 26 measures it with ``core_share`` and ``core_action_share``
     at 0, a ``core_gap`` of 1.5 and no hysteresis (``core_keep`` 1.5)."""
+    core_slow_fallback: float = 0.0
+    """readout="core" with ``core_slow_step`` > 0: turns the slowness guard from a test
+    every core must pass into a second witness heard only where the others find none.
+    The core is chosen as without the slowness guard (``core_gap``, the latch,
+    ``core_share``, ``core_action_share``); only where that leaves no core, a width
+    whose ratio reaches ``core_keep``, whose directions hold at least this share of the
+    latent's variance and of the actions' effect (or ``core_share`` /
+    ``core_action_share``, where lower) and after which the slowness spectrum steps by
+    at least ``core_slow_step`` is read after all (of several, the one where it steps
+    most). Variance and action mark a core early in training, speed marks it late
+    (findings 21 and 26); where the first two refuse a core that speed marks, as at
+    50,000 steps, it is read, and elsewhere nothing changes. 0 (the default): off, the
+    slowness guard (if on) tests every width (finding 27)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance
     the core is read from (after a plain average over the first ``1 / core_momentum``
@@ -268,7 +281,8 @@ class ConvEncoder(nn.Module):
         self.readout = make_readout(cfg.readout, cfg.latent_dim, cfg.core_gap,
                                     cfg.core_momentum, cfg.core_keep, cfg.core_sticky,
                                     cfg.core_share, cfg.core_rest, cfg.core_action_share,
-                                    cfg.core_reader_share, cfg.core_slow_step)
+                                    cfg.core_reader_share, cfg.core_slow_step,
+                                    cfg.core_slow_fallback)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, H, W, 3)`` -> float ``(B, 3, S, S)``, resized to ``input_size``."""
@@ -459,7 +473,11 @@ class SpectralCoreReadout(nn.Module):
     calibrated encoder's latent change from one frame to the next within an episode; a
     width after which the slowness spectrum (:meth:`slowness`) steps by under
     ``slow_step`` fails like one under ``core_share``, and so does every width while no
-    change matching the statistics read is known (finding 25).
+    change matching the statistics read is known (finding 25). With ``slow_fallback`` >
+    0 it is a fallback instead: the core is chosen without it, and only where that
+    finds none is a width read whose ratio reaches ``keep_ratio``, whose shares reach
+    ``slow_fallback`` (where lower than the guards') and after which the slowness
+    spectrum steps by at least ``slow_step`` (finding 27).
 
     :meth:`calibrate` stores the statistics of the encoder as it stands beside the
     running ones, which it leaves alone: the latch and the running statistics depend on
@@ -471,8 +489,16 @@ class SpectralCoreReadout(nn.Module):
                  min_share: float = 0.01, keep_ratio: float | None = None,
                  sticky: bool = False, core_share: float = 0.0, rest: float = 0.0,
                  action_share: float = 0.0, reader_share: float = 0.0,
-                 slow_step: float = 0.0) -> None:
+                 slow_step: float = 0.0, slow_fallback: float = 0.0) -> None:
         super().__init__()
+        if not 0.0 <= slow_fallback < 1.0:
+            raise ValueError(f"core_slow_fallback must be in [0, 1) (the least share of "
+                             f"variance and action effect a fallback core holds; 0: no "
+                             f"fallback), got {slow_fallback!r}")
+        if slow_fallback > 0 and slow_step == 0:
+            raise ValueError(f"core_slow_fallback={slow_fallback!r} needs the slowness "
+                             f"guard on (core_slow_step > 1), got core_slow_step=0")
+        self.slow_fallback = float(slow_fallback)
         if not (slow_step == 0.0 or slow_step > 1.0):
             raise ValueError(f"core_slow_step must be 0 (no guard) or > 1 (a ratio of "
                              f"consecutive slowness values), got {slow_step!r}")
@@ -692,8 +718,8 @@ class SpectralCoreReadout(nn.Module):
         return _share_at(self.reader_shares(), width)
 
     def _ratios(self, values: torch.Tensor, vectors: torch.Tensor | None = None,
-                guarded: bool = True, steps: torch.Tensor | None = None
-                ) -> torch.Tensor | None:
+                guarded: bool = True, steps: torch.Tensor | None = None,
+                fallback: bool = False) -> torch.Tensor | None:
         """Ratios of consecutive eigenvalues (descending ``values``, eigenvectors
         ``vectors``) among the first ``D // 2``, 0 after a direction under ``min_share``
         of the first or (if ``guarded``) where the leading directions hold under
@@ -701,7 +727,9 @@ class SpectralCoreReadout(nn.Module):
         under ``action_share`` of the actions' effect or ``reader_share`` of what the
         head reads, or (with ``slow_step``) where the slowness spectrum's ``steps``
         (default :meth:`slow_steps`) step by less or are not known; None for a latent
-        too narrow to have one."""
+        too narrow to have one. With ``slow_fallback`` > 0 the slowness test applies
+        only to the ``fallback`` tier, whose variance and action thresholds are
+        ``slow_fallback`` where lower."""
         top = min(len(values) // 2, len(values) - 1)
         if top < 1:
             return None
@@ -714,20 +742,25 @@ class SpectralCoreReadout(nn.Module):
         if guarded:
             # and it is most of the latent: a gap after a few directions that hold little
             # of its variance cuts away the rest of what the latent knows (finding 19)
+            core_share, action_share = self.core_share, self.action_share
+            if fallback:  # the weaker tier heard where the others find no core (finding 27)
+                core_share = min(core_share, self.slow_fallback)
+                action_share = min(action_share, self.slow_fallback)
             positive = values.clamp_min(0.0)
-            keep &= positive.cumsum(0)[:top] / positive.sum().clamp_min(1e-30) >= self.core_share
+            keep &= positive.cumsum(0)[:top] / positive.sum().clamp_min(1e-30) >= core_share
             # and it holds what the agent's actions move (finding 21)
             shares = (self.action_shares(vectors)
-                      if self.action_share > 0 and vectors is not None else None)
+                      if action_share > 0 and vectors is not None else None)
             if shares is not None:
-                keep &= shares[:top] >= self.action_share
+                keep &= shares[:top] >= action_share
             # and it passes what the agent's own head reads (finding 22)
             read = (self.reader_shares(values, vectors)
                     if self.reader_share > 0 and vectors is not None else None)
             if read is not None:
                 keep &= read[:top] >= self.reader_share
-            # and the slowness spectrum steps there too (finding 25)
-            if self.slow_step > 0:
+            # and the slowness spectrum steps there too (finding 25), in every tier or,
+            # as a fallback, in its own (finding 27)
+            if self.slow_step > 0 and (fallback or self.slow_fallback == 0):
                 steps = self.slow_steps() if steps is None else steps
                 known = torch.zeros(top, dtype=torch.bool)
                 if steps is not None:
@@ -741,23 +774,42 @@ class SpectralCoreReadout(nn.Module):
         ``keep_ratio``, else None; with ``sticky``, a latched width whose ratio holds
         comes first. Under the slowness guard, the gap chosen among those that reach
         ``min_ratio`` is the one after which the slowness spectrum steps most, not the
-        widest (a second gap further out can be wider and step too, finding 26)."""
+        widest (a second gap further out can be wider and step too, finding 26). As a
+        fallback (``slow_fallback``), see :meth:`_choose`."""
+        return self._choose(values, vectors)[0]
+
+    def _choose(self, values: torch.Tensor, vectors: torch.Tensor | None = None
+                ) -> tuple[int | None, bool]:
+        """``(width, by_fallback)``: :meth:`_width`'s answer, and whether the slowness
+        fallback chose it (the other rules found no core; ``slow_fallback`` > 0)."""
         # one slow feature analysis per call (encode reads the core on every batch)
         steps = self.slow_steps() if self.slow_step > 0 else None
         ratios = self._ratios(values, vectors, steps=steps)
         if ratios is None:
-            return None
+            return None, False
         k, ratio = _largest(ratios)
-        if steps is not None and ratio >= self.min_ratio:
-            passing = (ratios >= self.min_ratio).nonzero().flatten()
-            k = int(passing[torch.argmax(steps[passing])]) + 1
+        if steps is not None and self.slow_fallback == 0 and ratio >= self.min_ratio:
+            k = _slowest_step(ratios, steps, self.min_ratio)
         width = int(self.latched_width)
         held = 0 < width <= len(ratios) and float(ratios[width - 1]) >= self.keep_ratio
         if held and self.sticky:
-            return width
+            return width, False
         if ratio >= self.min_ratio:
-            return k
-        return width if held else None
+            return k, False
+        if held:
+            return width, False
+        if self.slow_fallback == 0 or steps is None:
+            return None, False
+        # the fallback: a width the weaker tier passes, where the speeds step most
+        ratios = self._ratios(values, vectors, steps=steps, fallback=True)
+        if float(ratios.max()) < self.keep_ratio:
+            return None, False
+        return _slowest_step(ratios, steps, self.keep_ratio), True
+
+    def read_by_fallback(self) -> bool:
+        """Whether the core ``encode`` returns now was read by the slowness fallback
+        (``slow_fallback`` > 0; the other rules found none). Reported beside the gap."""
+        return self._choose(*self.spectrum())[1]
 
     @torch.no_grad()
     def _update_latch(self) -> None:
@@ -926,11 +978,18 @@ def _largest(ratios: torch.Tensor) -> tuple[int, float]:
     return k, float(ratios[k - 1])
 
 
+def _slowest_step(ratios: torch.Tensor, steps: torch.Tensor, least: float) -> int:
+    """Of the widths whose ``ratios`` reach ``least`` (one at least must), the one after
+    which the slowness ``steps`` are largest (a width: index + 1)."""
+    passing = (ratios >= least).nonzero().flatten()
+    return int(passing[torch.argmax(steps[passing])]) + 1
+
+
 def make_readout(kind: str, dim: int, core_gap: float = 3.0, core_momentum: float = 0.01,
                  core_keep: float | None = None, core_sticky: bool = False,
                  core_share: float = 0.0, core_rest: float = 0.0,
                  core_action_share: float = 0.0, core_reader_share: float = 0.0,
-                 core_slow_step: float = 0.0) -> nn.Module:
+                 core_slow_step: float = 0.0, core_slow_fallback: float = 0.0) -> nn.Module:
     """The readout named by ``EncoderConfig.readout``."""
     if kind == "latent":
         return nn.Identity()
@@ -940,7 +999,8 @@ def make_readout(kind: str, dim: int, core_gap: float = 3.0, core_momentum: floa
         return SpectralCoreReadout(dim, core_gap, momentum=core_momentum, keep_ratio=core_keep,
                                    sticky=core_sticky, core_share=core_share,
                                    rest=core_rest, action_share=core_action_share,
-                                   reader_share=core_reader_share, slow_step=core_slow_step)
+                                   reader_share=core_reader_share, slow_step=core_slow_step,
+                                   slow_fallback=core_slow_fallback)
     raise ValueError(f"readout must be 'latent' or 'core', got {kind!r}")
 
 

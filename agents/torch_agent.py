@@ -222,7 +222,8 @@ def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
     nothing is latched. With the slowness guard on (``core_slow_step`` > 0) also
     ``slow_step``, ``latched_slow_step`` and ``read_slow_step``: the slowness spectrum's
     step after ``k``, after ``w`` and after the width the core is read at (None where
-    unknown or where no core is read). None without a core readout.
+    unknown or where no core is read); as a fallback (``core_slow_fallback`` > 0) also
+    ``fallback``: whether the fallback read the core. None without a core readout.
     Reported beside :func:`core_width`, so a reader sees how far from each threshold a
     camera's core stood, also where the latched width is not the widest gap's."""
     readout = getattr(getattr(agent, "encoder", None), "readout", None)
@@ -257,4 +258,6 @@ def spectral_gap(agent: object) -> dict[str, float | int | None] | None:
         gap["slow_step"] = slow(found[0])
         gap["latched_slow_step"] = None if latched is None else slow(latched)
         gap["read_slow_step"] = None if read is None else slow(read)
+        if getattr(readout, "slow_fallback", 0.0) > 0:
+            gap["fallback"] = readout.read_by_fallback()
     return gap

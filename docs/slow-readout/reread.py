@@ -12,6 +12,7 @@ does and records what each camera compared::
 
     python docs/slow-readout/reread.py emergence results/emergence-full-s0 0
     python docs/slow-readout/reread.py emergence results/emergence-full-s0 0 slow_action_guard.json
+    python docs/slow-readout/reread.py emergence results/emergence-full-s0 0 slow_fallback.json
 
 It writes ``reread_<kind>_<folder>_seed<seed>.json`` beside this file (with
 ``_<settings file>`` after it for another file than ``slow_guard.json``).
@@ -42,15 +43,18 @@ DEFAULT_GUARD = "slow_guard.json"
 
 def guarded(agent: object, train: Path, camera: str, guard: dict) -> object:
     """``agent`` with the readout settings ``guard`` names, calibrated as the trainer
-    would."""
+    would. A setting with hysteresis keeps the width latched in training (the latch
+    reads running statistics with no slowness known, so neither slowness setting changes
+    it); one without has nothing latched."""
     config = dataclasses.replace(agent.config, **guard)
     old = agent.encoder.readout
-    readout = make_readout("core", config.latent_dim, config.core_gap, config.core_momentum,
-                           config.core_keep, config.core_sticky, config.core_share,
-                           config.core_rest, config.core_action_share,
-                           config.core_reader_share, config.core_slow_step)
-    readout.load_state_dict(old.state_dict())  # the running statistics and the effect
-    readout.latched_width.zero_()  # no hysteresis in this setting: nothing latched
+    fields = {name: getattr(config, name) for name in (
+        "core_gap", "core_momentum", "core_keep", "core_sticky", "core_share", "core_rest",
+        "core_action_share", "core_reader_share", "core_slow_step", "core_slow_fallback")}
+    readout = make_readout("core", config.latent_dim, **fields)
+    readout.load_state_dict(old.state_dict())  # the running statistics, effect and latch
+    if config.core_keep >= config.core_gap:
+        readout.latched_width.zero_()  # no hysteresis in this setting: nothing latched
     agent.config, agent.encoder.readout = config, readout
     _calibrate(agent, open_camera_stream(train, camera))
     return agent
@@ -86,6 +90,9 @@ def main(kind: str, folder: Path, seed: int, guard_file: str = DEFAULT_GUARD) ->
                         for camera in CAMERAS}}
     widths = [compared[camera]["core_width"] or "latent" for camera in CAMERAS]
     steps = [round(compared[camera]["slow_step"] or 0.0, 3) for camera in CAMERAS]
+    if any(compared[camera]["gap"].get("fallback") for camera in CAMERAS):
+        widths = [f"{w} (fallback)" if compared[c]["gap"].get("fallback") else w
+                  for w, c in zip(widths, CAMERAS, strict=True)]
     print(f"{folder.name} seed {seed}: compared {widths} (slowness steps there or at the "
           f"widest gaps {steps}); orth {result['r2_orthogonal']:.3f}; probe " + " / ".join(
               f"{probes[c]['pooled_r2']:.3f} (pusher {probes[c]['pusher_r2']:.2f})"

@@ -37,8 +37,9 @@ def _sequences(strong_is_slow: bool, episodes: int = 200, length: int = 20,
 
 
 def _calibrated(codes: torch.Tensor, episode: np.ndarray, slow_step: float,
-                change: bool = True) -> SpectralCoreReadout:
-    readout = SpectralCoreReadout(12, min_ratio=1.5, keep_ratio=1.5, slow_step=slow_step)
+                change: bool = True, **settings: float) -> SpectralCoreReadout:
+    readout = SpectralCoreReadout(12, min_ratio=1.5, keep_ratio=1.5, slow_step=slow_step,
+                                  **settings)
     readout.calibrate(codes)
     if change:
         within = torch.from_numpy(episode[1:] == episode[:-1])
@@ -161,3 +162,64 @@ def test_calibration_pairs_must_match(synthetic_dataset):
         agent.calibrate(stream.frames[:20], pairs=(before, after[:-1]))
     agent.calibrate(stream.frames[:20], pairs=(before, after))
     assert agent.encoder.readout.slowness() is not None
+
+
+# the slowness fallback (finding 27): heard only where the other rules find no core.
+# The 3 strong directions of ``_sequences`` hold 0.94 of the variance.
+
+
+@pytest.mark.parametrize("strong_is_slow", [True, False])
+def test_the_fallback_leaves_a_core_the_other_rules_read_alone(strong_is_slow):
+    codes, episode = _sequences(strong_is_slow, seed=5)
+    fallback = _calibrated(codes, episode, 1.4, core_share=0.8, slow_fallback=0.6)
+    bare = _calibrated(codes, episode, 0.0, core_share=0.8)
+    assert bare.rank() == fallback.rank() == 3  # read whether or not the speeds step
+    assert not fallback.read_by_fallback()
+    # nor does the primary rule need the speeds: uncalibrated, the same core
+    unknown = _calibrated(codes, episode, 1.4, change=False, core_share=0.8, slow_fallback=0.6)
+    assert unknown.slowness() is None and unknown.rank() == 3
+
+
+@pytest.mark.parametrize(("strong_is_slow", "slow_fallback", "width"), [
+    (True, 0.6, 3),      # refused by the variance share, but the speeds step: read
+    (False, 0.6, None),  # refused, and the speeds do not step: nothing
+    (True, 0.96, None),  # the fallback's own share (0.96 > 0.94) refuses it too
+])
+def test_the_fallback_reads_a_refused_core_only_where_the_speeds_step(
+        strong_is_slow, slow_fallback, width):
+    codes, episode = _sequences(strong_is_slow, seed=6)
+    readout = _calibrated(codes, episode, 1.4, core_share=0.97, slow_fallback=slow_fallback)
+    assert _calibrated(codes, episode, 0.0, core_share=0.97).rank() is None
+    assert readout.rank() == width
+    assert readout.read_by_fallback() == (width is not None)
+
+
+def test_the_fallback_needs_the_speeds_known():
+    codes, episode = _sequences(True, seed=7)
+    readout = _calibrated(codes, episode, 1.4, change=False, core_share=0.97, slow_fallback=0.6)
+    assert readout.rank() is None and not readout.read_by_fallback()
+
+
+def test_bad_fallback_settings_name_the_parameter():
+    with pytest.raises(ValueError, match=r"core_slow_fallback must be in \[0, 1\).*got 1.5"):
+        SpectralCoreReadout(8, slow_step=1.4, slow_fallback=1.5)
+    with pytest.raises(ValueError, match=r"core_slow_fallback=0.6 needs the slowness guard"):
+        make_agent("jepa", latent_dim=8, core_slow_fallback=0.6)
+
+
+def test_an_agent_trained_with_the_fallback_records_which_rule_read_its_core(
+        synthetic_dataset, tmp_path):
+    fallback = make_agent("jepa", seed=0, latent_dim=8, width=8, core_slow_step=1.4,
+                          core_slow_fallback=0.6)
+    bare = make_agent("jepa", seed=0, latent_dim=8, width=8)
+    assert fallback.needs_change_calibration
+    for agent, name in ((fallback, "fallback"), (bare, "bare")):
+        train_agent(agent, synthetic_dataset, "cam0", steps=3, batch_size=8,
+                    out_dir=tmp_path / name, seed=0, progress=False)
+    gap = spectral_gap(fallback)
+    assert gap["fallback"] == fallback.encoder.readout.read_by_fallback()
+    assert "fallback" not in spectral_gap(bare)
+    for module in ("encoder", "predictor"):  # training is untouched
+        weights = dict(getattr(fallback, module).named_parameters())
+        for name, value in getattr(bare, module).named_parameters():
+            assert torch.equal(weights[name], value), name

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["READOUT_NOTE", "SLOW_NOTE", "readout_lines", "readout_table"]
+__all__ = ["FALLBACK_NOTE", "READOUT_NOTE", "SLOW_NOTE", "readout_lines", "readout_table"]
 
 #: What the table's columns mean, printed above it.
 READOUT_NOTE = (
@@ -30,6 +30,12 @@ SLOW_NOTE = (
     "The slowness step is the guard's: how much the calibrated latent's slowness "
     "spectrum steps after the width compared (after the widest gap where the full latent "
     "is compared); a core needs at least `core_slow_step` there."
+)
+#: Added where any camera's core was read by the slowness fallback (finding 27).
+FALLBACK_NOTE = (
+    "A core marked (fallback) was refused by the other guards and read by the slowness "
+    "fallback (`core_slow_fallback`): its shares reach the fallback's and the slowness "
+    "spectrum steps after it."
 )
 _READOUT_HEADER = (
     "compared",
@@ -75,7 +81,8 @@ def _readout_cells(readout: dict[str, Any], slow: bool) -> list[str]:
     width = readout.get("core_width")
     latched = gap.get("latched")
     return [
-        "full latent" if width is None else f"{width}-d core",
+        "full latent" if width is None else
+        f"{width}-d core" + (" (fallback)" if gap.get("fallback") else ""),
         f"{gap['width']} ({_number(gap['ratio'])})",
         *[_number(share, 3) for share in _shares(readout)],
         "–" if latched is None else f"{latched} ({_number(gap.get('latched_ratio'))})",
@@ -132,5 +139,8 @@ def readout_lines(
     table = readout_table(columns, entries)
     if table is None:
         return []
-    note = f"{READOUT_NOTE} {SLOW_NOTE}" if _slowly(_with_gaps(entries)) else READOUT_NOTE
+    kept = _with_gaps(entries)
+    note = f"{READOUT_NOTE} {SLOW_NOTE}" if _slowly(kept) else READOUT_NOTE
+    if any(readout["spectral_gap"].get("fallback") for _, readout in kept):
+        note = f"{note} {FALLBACK_NOTE}"
     return [heading, "", note, "", table, ""]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from socialview.benchmarks.readout_report import (
+    FALLBACK_NOTE,
     READOUT_NOTE,
     SLOW_NOTE,
     readout_lines,
@@ -79,3 +80,21 @@ def test_the_slowness_guards_step_gets_a_column_only_where_it_was_on():
     # and the note says what the column is only where it is there
     assert readout_lines("## x", ("step",), [((1,), refused)])[2] == f"{READOUT_NOTE} {SLOW_NOTE}"
     assert readout_lines("## x", ("step",), [((2,), CORE)])[2] == READOUT_NOTE
+
+
+def test_a_core_the_slowness_fallback_read_is_marked_and_explained():
+    """Under ``core_slow_fallback`` a core the other guards refused can still be read
+    (finding 27): the table marks it and the note says why."""
+    rescued = {"core_width": 8, "spectral_gap": {
+        **LATENT["spectral_gap"], "width": 8, "ratio": 2.0, "share": 0.77, "slow_step": 1.64,
+        "latched_slow_step": None, "read_slow_step": 1.64, "fallback": True}}
+    primary = {"core_width": 8, "spectral_gap": {
+        **CORE["spectral_gap"], "slow_step": 1.1, "latched_slow_step": 2.0,
+        "read_slow_step": 2.0, "fallback": False}}
+    lines = readout_lines("## x", ("step",), [((50000,), rescued), ((400,), primary)])
+    assert lines[2] == f"{READOUT_NOTE} {SLOW_NOTE} {FALLBACK_NOTE}"
+    rows = lines[4].splitlines()[2:]
+    assert rows[0].startswith("| 50000 | 8-d core (fallback) | 8 (2.00) | 0.770 |")
+    assert rows[1].startswith("| 400 | 8-d core | 12 (4.32) | 0.944 |")
+    assert readout_lines("## x", ("step",), [((400,), primary)])[2] == \
+        f"{READOUT_NOTE} {SLOW_NOTE}"

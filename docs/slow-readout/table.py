@@ -22,9 +22,9 @@ def jump(figures: dict) -> str:
     return f"x{figures['jump']:.2f} after {figures['jump_after']}"
 
 
-def reread_section(guard_file: str, pattern: str, settings: str) -> None:
-    """Finding 26's tables: each kept pair re-read through a guard's settings."""
-    print(f"\n### Re-read through `{guard_file}` (`reread.py`, finding 26)\n")
+def reread_section(guard_file: str, pattern: str, settings: str, finding: int = 26) -> None:
+    """Findings 26-27's tables: each kept pair re-read through a guard's settings."""
+    print(f"\n### Re-read through `{guard_file}` (`reread.py`, finding {finding})\n")
     print(f"What each camera compares under `{guard_file}` ({settings}), the slowness "
           "spectrum's step at the width each camera compares, or at its widest variance "
           "gap where it compares the full latent (as the trainer's calibration measures "
@@ -38,6 +38,7 @@ def reread_section(guard_file: str, pattern: str, settings: str) -> None:
         if result.get("guard_file", "slow_guard.json") != guard_file:
             continue
         compared = "/".join(str(c["core_width"] or "latent")
+                            + (" (fallback)" if c["gap"].get("fallback") else "")
                             for c in result["compared"].values())
         steps = "/".join(f"x{c['slow_step']:.2f} after {c['core_width'] or c['gap']['width']}"
                          for c in result["compared"].values())
@@ -88,6 +89,9 @@ def main() -> None:
                    "`core_keep` = 1.5, no share or action guard")
     reread_section("slow_action_guard.json", "reread_*.json", "the same with the action "
                    "guard at 0.6")
+    reread_section("slow_fallback.json", "reread_*.json", "today's guards and hysteresis, "
+                   "with the slowness step of 1.4 as a fallback at shares of 0.6, "
+                   "`core_slow_fallback`", finding=27)
 
 
 if __name__ == "__main__":

@@ -226,7 +226,8 @@ class EncoderConfig:
     most). Variance and action mark a core early in training, speed marks it late
     (findings 21 and 26); where the first two refuse a core that speed marks, as at
     50,000 steps, it is read, and elsewhere nothing changes. 0 (the default): off, the
-    slowness guard (if on) tests every width (finding 27)."""
+    slowness guard (if on) tests every width (finding 26). Ignored where
+    ``core_slow_step`` is 0, which turns every slowness rule off (finding 27)."""
     core_momentum: float = 0.01
     """readout="core": weight of each training batch in the running mean and covariance
     the core is read from (after a plain average over the first ``1 / core_momentum``
@@ -495,10 +496,8 @@ class SpectralCoreReadout(nn.Module):
             raise ValueError(f"core_slow_fallback must be in [0, 1) (the least share of "
                              f"variance and action effect a fallback core holds; 0: no "
                              f"fallback), got {slow_fallback!r}")
-        if slow_fallback > 0 and slow_step == 0:
-            raise ValueError(f"core_slow_fallback={slow_fallback!r} needs the slowness "
-                             f"guard on (core_slow_step > 1), got core_slow_step=0")
-        self.slow_fallback = float(slow_fallback)
+        # no step to test, no fallback: core_slow_step=0 turns every slowness rule off
+        self.slow_fallback = float(slow_fallback) if slow_step > 0 else 0.0
         if not (slow_step == 0.0 or slow_step > 1.0):
             raise ValueError(f"core_slow_step must be 0 (no guard) or > 1 (a ratio of "
                              f"consecutive slowness values), got {slow_step!r}")

@@ -203,8 +203,17 @@ def test_the_fallback_needs_the_speeds_known():
 def test_bad_fallback_settings_name_the_parameter():
     with pytest.raises(ValueError, match=r"core_slow_fallback must be in \[0, 1\).*got 1.5"):
         SpectralCoreReadout(8, slow_step=1.4, slow_fallback=1.5)
-    with pytest.raises(ValueError, match=r"core_slow_fallback=0.6 needs the slowness guard"):
-        make_agent("jepa", latent_dim=8, core_slow_fallback=0.6)
+    with pytest.raises(ValueError, match=r"core_slow_fallback must be in .*got -0.1"):
+        make_agent("jepa", latent_dim=8, core_slow_step=1.4, core_slow_fallback=-0.1)
+
+
+def test_without_a_slowness_step_the_fallback_is_off():
+    """``core_slow_step`` 0 turns every slowness rule off, the fallback included (so
+    an agent whose default has both on gets the rule without them by setting it)."""
+    codes, episode = _sequences(True, seed=8)
+    readout = _calibrated(codes, episode, 0.0, core_share=0.97, slow_fallback=0.6)
+    assert readout.slow_fallback == 0.0 and readout.rank() is None
+    assert not readout.read_by_fallback()
 
 
 def test_an_agent_trained_with_the_fallback_records_which_rule_read_its_core(

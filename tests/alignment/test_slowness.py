@@ -42,14 +42,17 @@ def test_features_are_white_on_the_fitting_rows_and_n_components_keeps_the_slowe
     assert np.all(np.diff(two.slowness_) >= 0)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, derandomize=True, database=None)
 @given(seed=st.integers(0, 10_000), width=st.integers(6, 12), lag=st.integers(1, 3))
 def test_the_spectrum_is_invariant_under_invertible_linear_maps(seed, width, lag, world):
-    """Two agents that encode one state linearly, in any coordinates, share its speeds."""
+    """Two agents that encode one state linearly, in any coordinates, share its speeds.
+    The map's singular values lie in [0.5, 2]: a nearly singular one squeezes a
+    direction under ``rtol`` of the first, which the fit drops by design."""
     rng = np.random.default_rng(seed)
     state, episode = world(rng, episodes=40)
     code = np.c_[state, rng.normal(size=(len(state), width - state.shape[1]))]
-    mixing = rng.normal(size=(width, width)) + 3 * np.eye(width)
+    rotations = [np.linalg.qr(rng.normal(size=(width, width)))[0] for _ in range(2)]
+    mixing = rotations[0] @ np.diag(rng.uniform(0.5, 2.0, size=width)) @ rotations[1]
     a = SlowFeatures(lag=lag).fit(code, episode)
     b = SlowFeatures(lag=lag).fit(code @ mixing + rng.normal(size=width), episode)
     np.testing.assert_allclose(a.slowness_, b.slowness_, rtol=1e-6, atol=1e-9)

@@ -68,7 +68,17 @@ the batch's actions change in the predictions (``action_effect``), and a core mu
 hold 80% of that (``core_action_share``). The whole-arena 8-d cores hold 0.89-0.92 of
 it (0.83-0.88 at half the quick budget); the 12-d half-arena core held 0.75, so that
 camera now reads its whole latent (0.930), and so do the partial cores of the first
-steps (0.09-0.52, finding 22). Training is untouched.
+steps (0.09-0.52, finding 22). Training is untouched. At 50,000 steps on the ``full``
+preset's recordings each camera's own directions grow until those guards refuse the
+8-d cores (variance share 0.77-0.82, action share 0.68-0.77) and the map falls to
+0.73-0.77 (finding 24); those cores' slowness spectra still step after them (x1.5-2.0),
+as no half-arena candidate's does (x1.0-1.34, finding 25). So ``jepa`` hears speed as
+a fallback (round twenty-two, finding 27): where the guards find no core, a width
+whose shares reach 0.6 and after which the slowness spectrum steps by 1.4 is read
+after all (``core_slow_fallback``, ``core_slow_step``). It reads those cores again
+(0.905 / 0.935 on seeds 0 / 1; 0.931 / 0.925 on seeds 2 / 3, run after the rule was
+fixed, where the full latents map at 0.79) and changes nothing that today's guards
+read on any other agent measured.
 """
 
 from __future__ import annotations
@@ -111,6 +121,17 @@ class JEPAConfig(EncoderConfig):
 
     seed: int = 0
     """Seeds this agent's own generator (initialisation); nothing global is touched."""
+    core_slow_step: float = 1.4
+    """As in :class:`EncoderConfig`, on for ``jepa`` (as the fallback's test: see
+    ``core_slow_fallback``). 1.4 lies between every half-arena candidate's step
+    (x1.03-1.34) and every whole-arena core's (x1.50-2.55; finding 25)."""
+    core_slow_fallback: float = 0.6
+    """As in :class:`EncoderConfig`, on for ``jepa``: where the variance and action
+    guards find no core, one whose shares reach 0.6 and after which the slowness
+    spectrum steps by ``core_slow_step`` is read after all. Every checkpoint of the
+    quick emergence curve, every quick-sweep camera and the quick whole-arena cells read
+    as without it; at 50,000 steps on the ``full`` recordings it reads the 8-d cores the
+    guards refuse (finding 27). 0 turns it off (the rule before round twenty-two)."""
     action_dim: int = 2
     """Width of one action (the SocialView dataset has 2)."""
     horizon: int = 3

@@ -109,8 +109,9 @@ def test_the_trainer_calibrates_consecutive_frames_only_where_the_guard_wants_th
     assert len(before) == len(after) == 10
     with pytest.raises(ValueError, match="count must be >= 1"):
         calibration_pairs(stream, count=0)
-    guarded = make_agent("jepa", seed=0, latent_dim=8, width=8, core_slow_step=1.4)
-    bare = make_agent("jepa", seed=0, latent_dim=8, width=8)
+    guarded = make_agent("jepa", seed=0, latent_dim=8, width=8, core_slow_step=1.4,
+                         core_slow_fallback=0)
+    bare = make_agent("jepa", seed=0, latent_dim=8, width=8, core_slow_step=0)
     assert guarded.needs_change_calibration and not bare.needs_change_calibration
     for agent, name in ((guarded, "guarded"), (bare, "bare")):
         train_agent(agent, synthetic_dataset, "cam0", steps=3, batch_size=8,
@@ -218,9 +219,9 @@ def test_without_a_slowness_step_the_fallback_is_off():
 
 def test_an_agent_trained_with_the_fallback_records_which_rule_read_its_core(
         synthetic_dataset, tmp_path):
-    fallback = make_agent("jepa", seed=0, latent_dim=8, width=8, core_slow_step=1.4,
-                          core_slow_fallback=0.6)
-    bare = make_agent("jepa", seed=0, latent_dim=8, width=8)
+    fallback = make_agent("jepa", seed=0, latent_dim=8, width=8)  # jepa's default
+    assert (fallback.config.core_slow_step, fallback.config.core_slow_fallback) == (1.4, 0.6)
+    bare = make_agent("jepa", seed=0, latent_dim=8, width=8, core_slow_step=0)
     assert fallback.needs_change_calibration
     for agent, name in ((fallback, "fallback"), (bare, "bare")):
         train_agent(agent, synthetic_dataset, "cam0", steps=3, batch_size=8,

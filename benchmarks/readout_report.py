@@ -29,7 +29,9 @@ READOUT_NOTE = (
 SLOW_NOTE = (
     "The slowness step is the guard's: how much the calibrated latent's slowness "
     "spectrum steps after the width compared (after the widest gap where the full latent "
-    "is compared); a core needs at least `core_slow_step` there."
+    "is compared); under the slowness guard a core needs at least `core_slow_step` "
+    "there, under its fallback (`core_slow_fallback`, `jepa`'s default) only a core the "
+    "fallback reads."
 )
 #: Added where any camera's core was read by the slowness fallback (finding 27).
 FALLBACK_NOTE = (

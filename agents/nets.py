@@ -781,13 +781,15 @@ class SpectralCoreReadout(nn.Module):
                 ) -> tuple[int | None, bool]:
         """``(width, by_fallback)``: :meth:`_width`'s answer, and whether the slowness
         fallback chose it (the other rules found no core; ``slow_fallback`` > 0)."""
-        # one slow feature analysis per call (encode reads the core on every batch)
-        steps = self.slow_steps() if self.slow_step > 0 else None
+        # at most one slow feature analysis per call (encode reads the core on every
+        # batch), and as a fallback only where the other rules find no core
+        guard = self.slow_step > 0 and self.slow_fallback == 0
+        steps = self.slow_steps() if guard else None
         ratios = self._ratios(values, vectors, steps=steps)
         if ratios is None:
             return None, False
         k, ratio = _largest(ratios)
-        if steps is not None and self.slow_fallback == 0 and ratio >= self.min_ratio:
+        if steps is not None and ratio >= self.min_ratio:  # the bare guard
             k = _slowest_step(ratios, steps, self.min_ratio)
         width = int(self.latched_width)
         held = 0 < width <= len(ratios) and float(ratios[width - 1]) >= self.keep_ratio
@@ -797,7 +799,8 @@ class SpectralCoreReadout(nn.Module):
             return k, False
         if held:
             return width, False
-        if self.slow_fallback == 0 or steps is None:
+        steps = self.slow_steps() if self.slow_fallback > 0 else None
+        if steps is None:
             return None, False
         # the fallback: a width the weaker tier passes, where the speeds step most
         ratios = self._ratios(values, vectors, steps=steps, fallback=True)

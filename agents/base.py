@@ -22,6 +22,11 @@ trainer looks for a few *optional* attributes and uses them when present:
     ``CALIBRATION_FRAMES`` training frames spread evenly over the stream, for statistics
     that should describe the final networks (e.g. ``readout="core"``), before the
     checkpoint is written.
+``training_settings(config)``
+    The part of a resolved config (a run folder's ``agent_config``) that decides
+    training. A run folder whose recorded config has the same training settings as the
+    agent's resumes, and is recalibrated where the rest differs; without the method,
+    every setting counts.
 """
 
 from __future__ import annotations

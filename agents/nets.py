@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -20,6 +21,7 @@ from torch.nn import functional as F
 from socialview.agents.base import frames_to_float
 
 __all__ = [
+    "READOUT_SETTINGS",
     "BatchWhitening",
     "ConvDecoder",
     "ConvEncoder",
@@ -35,6 +37,7 @@ __all__ = [
     "make_output_norm",
     "make_projector",
     "make_readout",
+    "training_settings",
 ]
 
 
@@ -238,6 +241,32 @@ class EncoderConfig:
         its encoder is built from just these."""
         return EncoderConfig(**{name: getattr(self, name)
                                 for name in EncoderConfig.__dataclass_fields__})
+
+
+#: Encoder settings that change only what ``encode`` returns once the readout is
+#: calibrated, never the weights or the statistics and latch that training writes: the
+#: damping of the directions outside the core, and the slowness rules (read from the
+#: calibration, which the latch never sees; but see :func:`training_settings`).
+READOUT_SETTINGS = ("core_rest", "core_slow_step", "core_slow_fallback")
+
+
+def training_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """An encoder config (a resolved dict, as run folders record it) less
+    :data:`READOUT_SETTINGS`: two configs with equal training settings train to the same
+    weights, running statistics and latch, so a run trained under one is read under the
+    other by calibrating it again (the trainer does: ``train_agent`` on a finished run).
+
+    The slowness guard without a fallback (``core_slow_step`` > 0, ``core_slow_fallback``
+    0) does reach training: every width counts as no core where the slowness is unknown,
+    as it is during training, so the latch latches nothing (finding 25). That is kept as
+    ``latch_reads_slowness``. A setting missing from ``config`` (a run recorded before it
+    existed) counts as 0, its value when it was added."""
+    settings = {key: value for key, value in config.items() if key not in READOUT_SETTINGS}
+    if config.get("readout", "core") == "core":
+        step = float(config.get("core_slow_step", 0.0) or 0.0)
+        fallback = float(config.get("core_slow_fallback", 0.0) or 0.0)
+        settings["latch_reads_slowness"] = step > 0 and fallback == 0
+    return settings
 
 
 def _activation() -> nn.Module:

@@ -11,6 +11,7 @@ dict from another agent kind is loaded.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,6 +19,7 @@ import torch
 from torch import nn
 
 from socialview.agents.base import Batch, as_uint8_tensor
+from socialview.agents.nets import EncoderConfig, training_settings
 
 __all__ = ["AgentStateError", "TorchAgent", "core_width", "spectral_gap"]
 
@@ -83,6 +85,17 @@ class TorchAgent:
         finally:
             for name, m in self.modules().items():
                 m.train(training[name])
+
+    def training_settings(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The part of a resolved config of this agent kind (a run folder's
+        ``agent_config``) that decides training: for an encoder's config, all but the
+        settings that only change what ``encode`` reads after calibration
+        (:func:`~socialview.agents.nets.training_settings`); otherwise all of it. The
+        trainer resumes a run whose training settings match this agent's, and
+        recalibrates it where only the others changed."""
+        if isinstance(self.config, EncoderConfig):
+            return training_settings(config)
+        return dict(config)
 
     def _calibrated_encoders(self) -> list[nn.Module]:
         """Submodules whose readout keeps statistics to refresh (``calibrates``)."""

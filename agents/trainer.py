@@ -21,6 +21,12 @@ Calibration: an agent whose ``needs_calibration`` is True (an encoder with
 every call, after the last step and before the last checkpoint, and refreshes its
 statistics from its final networks; the weights and the sampler are untouched, so a
 resumed run ends exactly where an unbroken one does. ``calibrate=False`` skips it.
+
+Readout changes: a run folder resumes under an agent whose config differs from the one
+recorded only in settings that never change training (:func:`trains_alike`; for the
+built-in encoders the core readout's ``core_rest`` and slowness rules). Calibration
+reads it under the new settings, and a finished run's checkpoint is written again with
+that calibration, so a new readout default costs a calibration pass, not a retraining.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ __all__ = [
     "load_checkpoint",
     "resolve_device",
     "train_agent",
+    "trains_alike",
 ]
 
 #: Default quick budget: steps and batch size that the quick sweep trains each agent with
@@ -393,8 +400,9 @@ def train_agent(
     dev = resolve_device(device)  # before the run folder is touched
     run_dir = Path(out_dir) if out_dir is not None else None
     ckpt: dict[str, Any] | None = None
+    reread = False
     if run_dir is not None:
-        ckpt = _prepare_run_dir(run_dir, run_config, agent, resume)
+        ckpt, reread = _prepare_run_dir(run_dir, run_config, agent, resume)
 
     if hasattr(agent, "to"):
         agent.to(dev)
@@ -488,6 +496,8 @@ def train_agent(
         # no step taken (an untrained agent, or a finished run): the checkpoint, if any,
         # was calibrated when written; an agent in memory is calibrated as it stands
         _calibrate(agent, stream)
+        if ckpt is not None and reread:
+            save(start)  # calibrated for a readout the checkpoint was not: keep it so
     wall = time.perf_counter() - t0
     total_steps = max(steps, start)
     fps = flops_per_step or 0.0
@@ -548,8 +558,10 @@ def _calibrate(agent: Agent, stream: CameraStream) -> None:
 
 
 def _prepare_run_dir(run_dir: Path, run_config: dict[str, Any], agent: Agent,
-                     resume: bool) -> dict[str, Any] | None:
-    """Validate an existing run folder against this run; return its checkpoint if resuming.
+                     resume: bool) -> tuple[dict[str, Any] | None, bool]:
+    """Validate an existing run folder against this run; return its checkpoint if
+    resuming, and whether its recorded agent config differs from this run's in settings
+    that do not change training (:func:`trains_alike`), so its readout is read anew.
 
     Raises before anything is written, so a mistaken ``--out`` never clobbers a run.
     """
@@ -564,7 +576,7 @@ def _prepare_run_dir(run_dir: Path, run_config: dict[str, Any], agent: Agent,
             raise RunFolderError(f"{cfg_path}: unreadable ({exc}); use another run folder"
                                  ) from exc
     if old is None and not ckpt_path.exists():
-        return None
+        return None, False
     if not resume:
         raise RunFolderError(f"{run_dir} already holds a run; pass another folder "
                              "(or resume=True to continue it)")
@@ -577,11 +589,10 @@ def _prepare_run_dir(run_dir: Path, run_config: dict[str, Any], agent: Agent,
                 f"run {run_dir} was trained by agent {old.get('agent')!r} "
                 f"({old.get('agent_class')}), not {run_config['agent']!r}: use another run "
                 "folder")
-        old_config = _with_new_defaults(old.get("agent_config"), run_config["agent_config"],
-                                        agent)
-        for key, label, before in (("agent_config", "agent config", old_config),
-                                   ("camera", "camera", old.get("camera"))):
-            if before != run_config[key]:
+        for key, label, differs in (
+                ("agent_config", "agent config", not trains_alike(agent, old.get("agent_config"))),
+                ("camera", "camera", old.get("camera") != run_config["camera"])):
+            if differs:
                 raise RunFolderError(
                     f"run {run_dir} has a different {label} ({old.get(key)!r} vs "
                     f"{run_config[key]!r}); use another run folder")
@@ -596,7 +607,25 @@ def _prepare_run_dir(run_dir: Path, run_config: dict[str, Any], agent: Agent,
                 raise RunFolderError(
                     f"run {run_dir} was trained on another dataset ({key} "
                     f"{old_data.get(key)!r} vs {new_data[key]!r}); use another run folder")
-    return ckpt
+    return ckpt, old is not None and old.get("agent_config") != run_config["agent_config"]
+
+
+def trains_alike(agent: Agent, recorded: Any) -> bool:
+    """Whether a run recorded with the agent config ``recorded`` (a run folder's
+    ``agent_config``) trains exactly as ``agent`` would: the same settings, except those
+    the agent says change only its readout (an optional ``training_settings(config)``
+    method returns the rest; :meth:`~socialview.agents.torch_agent.TorchAgent.training_settings`
+    for the built-in agents), with a setting added after the run was written counting
+    as its default. Such a run is resumed; one that differs in readout settings only is
+    recalibrated, so a changed readout default reads a finished run without training
+    it again."""
+    _, config = agent_identity(agent)
+    settings = getattr(agent, "training_settings", None)
+
+    def view(value: Any) -> Any:
+        return settings(value) if callable(settings) and isinstance(value, dict) else value
+
+    return _with_new_defaults(view(recorded), view(config), agent) == view(config)
 
 
 def _with_new_defaults(old: Any, new: dict[str, Any], agent: Agent) -> Any:

@@ -117,13 +117,16 @@ def checkpoint_latents(
     config, and reused only by an agent of the same config. Should the run folder
     already be past ``step`` (its cache was deleted), or hold an agent of another
     config, it is retrained from scratch up to ``step``: the agents are seeded, so
-    that reproduces the same weights.
+    that reproduces the same weights. A run folder whose agent differs in readout
+    settings only (``trains_alike``) is resumed instead: at ``step`` that is a
+    calibration pass under today's readout, not a retraining.
     """
     from socialview.agents.trainer import (
         CHECKPOINT_NAME,
         CONFIG_NAME,
         agent_identity,
         load_checkpoint,
+        trains_alike,
     )
     from socialview.benchmarks.sweep_cell import make_cell_agent, train_and_embed
 
@@ -132,8 +135,8 @@ def checkpoint_latents(
     )
     # the agent's every setting, defaults included: a cache made by another agent (say,
     # before a default changed) is not this one's
-    identity = json.dumps(agent_identity(make_cell_agent(sweep, agent, seed, camera))[1],
-                          sort_keys=True)
+    cell_agent = make_cell_agent(sweep, agent, seed, camera)
+    identity = json.dumps(agent_identity(cell_agent)[1], sort_keys=True)
     name = _run_name(agent, seed)
     cache = out / "latents" / name / f"{camera}_step{step}.npz"
     if cache.exists():
@@ -142,9 +145,8 @@ def checkpoint_latents(
                 return stored["latents"], json.loads(str(stored["train"]))
     run_dir = out / "runs" / name / camera
     checkpoint = run_dir / CHECKPOINT_NAME
-    if (run_dir / CONFIG_NAME).is_file() and json.dumps(
-            json.loads((run_dir / CONFIG_NAME).read_text()).get("agent_config"),
-            sort_keys=True) != identity:
+    if (run_dir / CONFIG_NAME).is_file() and not trains_alike(
+            cell_agent, json.loads((run_dir / CONFIG_NAME).read_text()).get("agent_config")):
         shutil.rmtree(run_dir)  # trained by another agent: start again
     elif checkpoint.exists() and int(load_checkpoint(checkpoint)["step"]) > step:
         shutil.rmtree(run_dir)

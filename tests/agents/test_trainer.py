@@ -234,18 +234,18 @@ def test_other_agent_kind_in_run_folder_is_refused(synthetic_dataset, tmp_path):
 
 def test_a_run_written_before_an_option_existed_resumes_at_its_default(synthetic_dataset,
                                                                         tmp_path):
-    """A later release adds a setting (say ``core_slow_fallback``): a run folder written
-    before it lacks the key, behaved as its default does, and resumes; asked for another
-    value of that setting, it is refused as any other config change is."""
+    """A later release adds a setting of training (say ``latent_penalty``): a run folder
+    written before it lacks the key, behaved as its default does, and resumes; asked for
+    another value of that setting, it is refused as any other config change is."""
     _train(synthetic_dataset, tmp_path / "r", steps=2)
     config_path = tmp_path / "r" / "config.json"
     written = json.loads(config_path.read_text())
-    assert written["agent_config"].pop("core_slow_fallback") == 0.6
+    assert written["agent_config"].pop("latent_penalty") == 0.0
     config_path.write_text(json.dumps(written))  # as an older release wrote it
     _, result = _train(synthetic_dataset, tmp_path / "r", steps=4)
     assert result.steps == 4
     config_path.write_text(json.dumps(written))
-    other = make_agent("jepa", seed=0, core_slow_fallback=0.5, **SMALL)
+    other = make_agent("jepa", seed=0, latent_penalty=0.5, **SMALL)
     with pytest.raises(RunFolderError, match="different agent config"):
         train_agent(other, synthetic_dataset, "cam0", steps=6, out_dir=tmp_path / "r",
                     batch_size=8, progress=False)

@@ -162,6 +162,29 @@ def test_latents_and_runs_of_another_agent_config_are_not_reused(tiny_run, tmp_p
 
 
 @pytest.mark.slow
+def test_a_run_of_another_readout_is_read_again_not_retrained(tiny_run, tmp_path):
+    """As if trained before jepa's readout default changed (the slowness rules off): the
+    last checkpoint is measured again from the run folder, by calibration alone."""
+    _, original = tiny_run
+    out = tmp_path / "run"
+    shutil.copytree(original, out)
+    name = "jepa_seed0_step20.json"
+    before = json.loads((out / "measurements" / name).read_text())
+    for camera in ("cam0", "cam1"):
+        run_config = out / "runs" / "jepa_seed0" / camera / "config.json"
+        saved = json.loads(run_config.read_text())
+        saved["agent_config"]["core_slow_step"] = 0.0
+        run_config.write_text(json.dumps(saved))
+        (out / "latents" / "jepa_seed0" / f"{camera}_step20.npz").unlink()
+    (out / "measurements" / name).unlink()
+    assert _run(out) == 0
+    redone = json.loads((out / "measurements" / name).read_text())
+    assert all(train["resumed_from"] == 20 for train in redone["train"].values())
+    assert json.dumps(_numbers(redone), sort_keys=True) == json.dumps(_numbers(before),
+                                                                      sort_keys=True)
+
+
+@pytest.mark.slow
 def test_adding_a_seed_reuses_the_measured_ones_and_other_changes_are_refused(
         tiny_run, tmp_path, capsys):
     _, original = tiny_run

@@ -22,6 +22,9 @@ trainer looks for a few *optional* attributes and uses them when present:
     ``CALIBRATION_FRAMES`` training frames spread evenly over the stream, for statistics
     that should describe the final networks (e.g. ``readout="core"``), before the
     checkpoint is written.
+``encodes_untrained`` (bool, default True)
+    False for an agent with no latent before its first step (``pca``, fitted on the
+    frames it has seen): the emergence curve then measures it from its first step.
 ``training_settings(config)``
     The part of a resolved config (a run folder's ``agent_config``) that decides
     training. A run folder whose recorded config has the same training settings as the

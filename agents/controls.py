@@ -10,7 +10,7 @@ of the pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch.nn import functional as F
@@ -84,6 +84,8 @@ class PCAAgent(TorchAgent):
 
     config_class = PCAConfig
     module_names = ()
+    #: No latent before the first step: the components are fitted on the frames seen.
+    encodes_untrained: ClassVar[bool] = False
 
     def _build(self) -> None:
         self.buffer: torch.Tensor | None = None  # uint8 (N, D) once frames arrive

@@ -28,6 +28,7 @@ __all__ = [
     "AgentConfigError",
     "UnknownAgentError",
     "clear_entry_point_cache",
+    "encodes_untrained",
     "is_reference_agent",
     "list_agents",
     "make_agent",
@@ -140,6 +141,14 @@ def is_reference_agent(name: str) -> bool:
     and charts mark them as references.
     """
     return bool(getattr(resolve_agent(name), "reference", False))
+
+
+def encodes_untrained(name: str) -> bool:
+    """Whether agent kind ``name`` has a latent before its first training step (its
+    class's ``encodes_untrained``, True unless it says otherwise). ``pca`` has none: its
+    components are fitted on the frames it has seen, so a curve of it starts after its
+    first step, not at 0."""
+    return bool(getattr(resolve_agent(name), "encodes_untrained", True))
 
 
 def resolve_agent(name: str) -> AgentFactory:

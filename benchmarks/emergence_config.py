@@ -96,9 +96,22 @@ class EmergenceConfig:
         return self.sweep_config().steps_for(agent)
 
     def checkpoints(self, agent: str) -> list[int]:
-        """Distinct training steps at which ``agent`` is measured, increasing."""
+        """Distinct training steps at which ``agent`` is measured, increasing.
+
+        An agent kind with no latent before its first step (``pca``, whose components
+        are fitted on the frames it has seen: ``encodes_untrained`` is False) is
+        measured after its first step where a fraction rounds to 0.
+        """
+        from socialview.agents import encodes_untrained
+
         total = self.steps_for(agent)
-        return sorted({round(fraction * total) for fraction in self.fractions})
+        steps = {round(fraction * total) for fraction in self.fractions}
+        if not encodes_untrained(agent):
+            if total < 1:
+                raise ValueError(f"agent_steps[{agent!r}] must be >= 1: a {agent!r} agent "
+                                 f"has no latent before its first step, got {total}")
+            steps = {max(step, 1) for step in steps}
+        return sorted(steps)
 
     def sweep_config(self) -> SweepConfig:
         """The one-overlap :class:`SweepConfig` holding the settings both share."""

@@ -205,10 +205,32 @@ def test_adding_a_seed_reuses_the_measured_ones_and_other_changes_are_refused(
     assert "settings differ: ['overlap']" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_pixel_pca_is_measured_from_its_first_step(tiny_run, tmp_path):
+    """pca has no latent before it has seen frames: its curve starts after one step."""
+    _, original = tiny_run
+    out = tmp_path / "run"
+    shutil.copytree(original, out)
+    grown = ["emergence", "--preset", "smoke", *TINY_FLAGS, "--agents", "jepa", "random",
+             "pca", "--out", str(out), "--quiet"]
+    assert main(grown) == 0
+    config = EmergenceConfig.from_dict(json.loads((out / "config.json").read_text())["config"])
+    steps = sorted(int(p.stem.rsplit("step", 1)[1])
+                   for p in (out / "measurements").glob("pca_seed0_step*.json"))
+    assert steps == config.checkpoints("pca") and steps[0] == 1
+    first = json.loads((out / "measurements" / "pca_seed0_step1.json").read_text())
+    assert all(np.isfinite(first["probe"][camera]["pooled_r2"]) for camera in first["probe"])
+
+
 def test_checkpoints_are_distinct_rounded_fractions():
     config = EmergenceConfig.from_dict({"train_steps": 1000, "agent_steps": {"pca": 3}})
     assert config.checkpoints("jepa") == [0, 10, 30, 100, 300, 1000]
-    assert config.checkpoints("pca") == [0, 1, 3]
+    # pca has no latent before it has seen frames: it starts after its first step
+    assert config.checkpoints("pca") == [1, 3]
+    assert EmergenceConfig.from_dict({"fractions": [0.0, 0.5, 1.0], "agent_steps": {
+        "pca": 4}}).checkpoints("pca") == [1, 2, 4]
+    with pytest.raises(ValueError, match=r"agent_steps\['pca'\] must be >= 1"):
+        EmergenceConfig.from_dict({"agent_steps": {"pca": 0}}).checkpoints("pca")
     assert config.checkpoints("random") == [0]
     assert preset_config("quick").train_steps == 5 * QUICK_STEPS  # five times the quick budget
     assert EmergenceConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config

@@ -589,13 +589,15 @@ def _prepare_run_dir(run_dir: Path, run_config: dict[str, Any], agent: Agent,
                 f"run {run_dir} was trained by agent {old.get('agent')!r} "
                 f"({old.get('agent_class')}), not {run_config['agent']!r}: use another run "
                 "folder")
-        for key, label, differs in (
-                ("agent_config", "agent config", not trains_alike(agent, old.get("agent_config"))),
-                ("camera", "camera", old.get("camera") != run_config["camera"])):
-            if differs:
-                raise RunFolderError(
-                    f"run {run_dir} has a different {label} ({old.get(key)!r} vs "
-                    f"{run_config[key]!r}); use another run folder")
+        if not trains_alike(agent, old.get("agent_config")):
+            before, after = _training_views(agent, old.get("agent_config"))
+            raise RunFolderError(
+                f"run {run_dir} has a different agent config, in settings that change "
+                f"training ({_differences(before, after)}); use another run folder")
+        if old.get("camera") != run_config["camera"]:
+            raise RunFolderError(
+                f"run {run_dir} has a different camera ({old.get('camera')!r} vs "
+                f"{run_config['camera']!r}); use another run folder")
         for key in ("seed", "batch_size", "horizon"):
             if old.get("train", {}).get(key) != run_config["train"][key]:
                 raise RunFolderError(
@@ -619,13 +621,30 @@ def trains_alike(agent: Agent, recorded: Any) -> bool:
     as its default. Such a run is resumed; one that differs in readout settings only is
     recalibrated, so a changed readout default reads a finished run without training
     it again."""
+    before, after = _training_views(agent, recorded)
+    return before == after
+
+
+def _training_views(agent: Agent, recorded: Any) -> tuple[Any, dict[str, Any]]:
+    """The training settings of ``recorded`` (settings added since filled in at their
+    defaults) and of ``agent``'s own config, as :func:`trains_alike` compares them."""
     _, config = agent_identity(agent)
     settings = getattr(agent, "training_settings", None)
 
     def view(value: Any) -> Any:
         return settings(value) if callable(settings) and isinstance(value, dict) else value
 
-    return _with_new_defaults(view(recorded), view(config), agent) == view(config)
+    return _with_new_defaults(view(recorded), view(config), agent), view(config)
+
+
+def _differences(old: Any, new: dict[str, Any]) -> str:
+    """``key: old -> new`` for each setting two recorded agent configs disagree on."""
+    if not isinstance(old, dict):
+        return f"recorded {old!r}"
+    unset = "unset"
+    keys = sorted(key for key in set(old) | set(new) if old.get(key, unset) != new.get(key, unset))
+    return ", ".join(f"{key}: {old.get(key, unset)!r} -> {new.get(key, unset)!r}"
+                     for key in keys)
 
 
 def _with_new_defaults(old: Any, new: dict[str, Any], agent: Agent) -> Any:

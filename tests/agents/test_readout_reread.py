@@ -70,13 +70,17 @@ def test_a_finished_run_is_read_under_a_new_readout_as_if_trained_with_it(
                                       embed(fresh, synthetic_dataset, "cam0"))
 
 
-@pytest.mark.parametrize("setting", [{"core_gap": 2.5}, {"core_slow_fallback": 0.0}])
+@pytest.mark.parametrize(("setting", "named"), [
+    ({"core_gap": 2.5}, "core_gap: 3.0 -> 2.5"),
+    ({"core_slow_fallback": 0.0}, "latch_reads_slowness: False -> True"),
+])
 def test_a_setting_that_changes_training_is_still_refused(synthetic_dataset, tmp_path,
-                                                          setting):
+                                                          setting, named):
     _train(synthetic_dataset, tmp_path / "r")
     before = {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()}
-    with pytest.raises(RunFolderError, match="different agent config"):
+    with pytest.raises(RunFolderError, match="different agent config") as refused:
         _train(synthetic_dataset, tmp_path / "r", **setting)
+    assert named in str(refused.value) and "core_slow_step" not in str(refused.value)
     assert {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()} == before
 
 

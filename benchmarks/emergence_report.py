@@ -32,6 +32,7 @@ __all__ = [
     "PROBE_KEYS",
     "READOUT_KEYS",
     "draw_chart",
+    "flat_point",
     "readout_entries",
     "record_rows",
     "summarise",
@@ -166,10 +167,24 @@ def _series(summary: Sequence[dict[str, Any]], agent: str, metric: str) -> list[
     )
 
 
-def _label(agent: str, reference: bool, untrained: bool) -> str:
+def flat_point(points: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The summary point an agent with no counted training FLOP is drawn at (a
+    horizontal line): its last checkpoint, so a control that learns without a counted
+    FLOP (``pca`` keeps frames and fits on them) shows how it ends its budget, not
+    how it starts. None for an agent whose training FLOPs were counted."""
+    if not points or any(p["flops"] > 0 for p in points):
+        return None
+    return max(points, key=lambda p: p["step"])
+
+
+def _label(agent: str, reference: bool, untrained: bool, last_step: int = 0) -> str:
     if reference:
         return f"{agent} (reference, uses labels)"
-    return f"{agent} (untrained, 0 FLOPs)" if untrained else agent
+    if not untrained:
+        return agent
+    if last_step:  # it learns, but nothing it does is a counted FLOP (pca's frames)
+        return f"{agent} (after {last_step} steps, no FLOPs counted)"
+    return f"{agent} (untrained, 0 FLOPs)"
 
 
 def draw_chart(
@@ -183,7 +198,9 @@ def draw_chart(
 
     The 0-FLOP checkpoint (the untrained encoder) sits at the left edge, a decade
     below the first nonzero checkpoint, under a tick labelled "0". Agents that
-    never train (all checkpoints at 0 FLOPs) are a horizontal line with their band.
+    never train (all checkpoints at 0 FLOPs) are a horizontal line with their band, at
+    their last checkpoint: an agent that learns without a counted FLOP (``pca``, which
+    keeps frames and fits its components on them) is drawn as it ends its budget.
     """
     import matplotlib
 
@@ -207,11 +224,12 @@ def draw_chart(
                 continue
             colour = colours[index % len(colours)]
             style = "--" if agent in references else "-"
-            untrained = all(p["flops"] <= 0 for p in points)
-            label = _label(agent, agent in references, untrained)
-            if untrained:
-                axis.axhline(points[0]["mean"], color=colour, linestyle=":", label=label)
-                axis.axhspan(points[0]["low"], points[0]["high"], color=colour, alpha=0.12)
+            flat = flat_point(points)
+            label = _label(agent, agent in references, flat is not None,
+                           int(points[-1]["step"]))
+            if flat is not None:
+                axis.axhline(flat["mean"], color=colour, linestyle=":", label=label)
+                axis.axhspan(flat["low"], flat["high"], color=colour, alpha=0.12)
                 continue
             x = [p["flops"] if p["flops"] > 0 else zero_x for p in points]
             axis.plot(x, [p["mean"] for p in points], "o" + style, color=colour, label=label)

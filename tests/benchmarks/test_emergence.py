@@ -13,7 +13,7 @@ import torch
 from socialview.agents import QUICK_STEPS
 from socialview.benchmarks.cli import main
 from socialview.benchmarks.emergence_config import EmergenceConfig, preset_config
-from socialview.benchmarks.emergence_report import CSV_COLUMNS, READOUT_KEYS
+from socialview.benchmarks.emergence_report import CSV_COLUMNS, READOUT_KEYS, flat_point
 
 #: The smoke preset with an even smaller budget: every output, a few seconds.
 TINY_FLAGS = ["--train-steps", "20", "--dataset-steps", "200", "--eval-steps", "300"]
@@ -220,6 +220,17 @@ def test_pixel_pca_is_measured_from_its_first_step(tiny_run, tmp_path):
     assert steps == config.checkpoints("pca") and steps[0] == 1
     first = json.loads((out / "measurements" / "pca_seed0_step1.json").read_text())
     assert all(np.isfinite(first["probe"][camera]["pooled_r2"]) for camera in first["probe"])
+
+
+def test_a_control_without_counted_flops_is_drawn_where_it_ends():
+    """pca learns (it keeps frames) without a counted FLOP: its line is its last
+    checkpoint, not its first; an agent with counted FLOPs is a curve."""
+    pca = [{"step": 64, "flops": 0.0, "mean": 0.6, "low": 0.59, "high": 0.61},
+           {"step": 1, "flops": 0.0, "mean": 0.06, "low": 0.02, "high": 0.08}]
+    assert flat_point(pca)["mean"] == 0.6
+    random = [{"step": 0, "flops": 0.0, "mean": -0.2, "low": -0.5, "high": 0.0}]
+    assert flat_point(random)["mean"] == -0.2
+    assert flat_point([{**random[0]}, {"step": 5, "flops": 1e9, "mean": 0.5}]) is None
 
 
 def test_checkpoints_are_distinct_rounded_fractions():

@@ -396,8 +396,9 @@ def _write_report(
         "",
         f"Lines: mean over seeds; bands: {BAND}. Dashed: labelled references "
         f"({', '.join(sorted(references)) or 'none'}), not emergent results; dotted "
-        "horizontal: agents that never train; grey dotted: shuffled-pairing null (chance "
-        "for transfer).",
+        "horizontal: agents with no counted training FLOP, at their last checkpoint "
+        "(untrained, or fitted without one, like `pca`); grey dotted: shuffled-pairing "
+        "null (chance for transfer).",
         "",
         "## First and last checkpoint",
         "",

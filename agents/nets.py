@@ -263,10 +263,16 @@ def training_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     existed) counts as 0, its value when it was added."""
     settings = {key: value for key, value in config.items() if key not in READOUT_SETTINGS}
     if config.get("readout", "core") == "core":
-        step = float(config.get("core_slow_step", 0.0) or 0.0)
-        fallback = float(config.get("core_slow_fallback", 0.0) or 0.0)
-        settings["latch_reads_slowness"] = step > 0 and fallback == 0
+        settings["latch_reads_slowness"] = _bare_slow_guard(
+            float(config.get("core_slow_step", 0.0) or 0.0),
+            float(config.get("core_slow_fallback", 0.0) or 0.0))
     return settings
+
+
+def _bare_slow_guard(slow_step: float, slow_fallback: float) -> bool:
+    """Whether the slowness rules test every width (``core_slow_step`` on, no fallback),
+    the latch's included, rather than only where the other rules find no core."""
+    return slow_step > 0 and slow_fallback == 0
 
 
 def _activation() -> nn.Module:
@@ -788,7 +794,8 @@ class SpectralCoreReadout(nn.Module):
                 keep &= read[:top] >= self.reader_share
             # and the slowness spectrum steps there too (finding 25), in every tier or,
             # as a fallback, in its own (finding 27)
-            if self.slow_step > 0 and (fallback or self.slow_fallback == 0):
+            if (fallback and self.slow_step > 0) or _bare_slow_guard(self.slow_step,
+                                                                     self.slow_fallback):
                 steps = self.slow_steps() if steps is None else steps
                 known = torch.zeros(top, dtype=torch.bool)
                 if steps is not None:
@@ -812,7 +819,7 @@ class SpectralCoreReadout(nn.Module):
         fallback chose it (the other rules found no core; ``slow_fallback`` > 0)."""
         # at most one slow feature analysis per call (encode reads the core on every
         # batch), and as a fallback only where the other rules find no core
-        guard = self.slow_step > 0 and self.slow_fallback == 0
+        guard = _bare_slow_guard(self.slow_step, self.slow_fallback)
         steps = self.slow_steps() if guard else None
         ratios = self._ratios(values, vectors, steps=steps)
         if ratios is None:

@@ -589,8 +589,8 @@ def _prepare_run_dir(run_dir: Path, run_config: dict[str, Any], agent: Agent,
                 f"run {run_dir} was trained by agent {old.get('agent')!r} "
                 f"({old.get('agent_class')}), not {run_config['agent']!r}: use another run "
                 "folder")
-        if not trains_alike(agent, old.get("agent_config")):
-            before, after = _training_views(agent, old.get("agent_config"))
+        before, after = _training_views(agent, old.get("agent_config"))
+        if before != after:  # trains_alike, with the differences to name
             raise RunFolderError(
                 f"run {run_dir} has a different agent config, in settings that change "
                 f"training ({_differences(before, after)}); use another run folder")

@@ -362,6 +362,9 @@ class JEPAAgent(TorchAgent):
         self.target_encoder = build_module(lambda: ConvEncoder(enc_cfg), self.generator)
         self.target_encoder.load_state_dict(self.encoder.state_dict())
         self.target_encoder.requires_grad_(False)
+        for encoder in (self.encoder, self.target_encoder):  # every train_step tracks it
+            if hasattr(encoder.readout, "await_witnesses"):
+                encoder.readout.await_witnesses(effect=True)
         pred_actions = cfg.action_dim * (1 if cfg.rollout else cfg.horizon)
         self.predictor = build_module(
             lambda: PredictorMLP(cfg.latent_dim, pred_actions, cfg.predictor_hidden,

@@ -497,13 +497,15 @@ class SpectralCoreReadout(nn.Module):
     Action guard (``action_share`` > 0): an agent whose predictor takes actions hands
     :meth:`track_effect` what its actions change in each training batch's predictions;
     a width whose directions hold under ``action_share`` of that effect's second moment
-    fails like one under ``core_share`` (finding 21). Nothing tracked, nothing guarded.
+    fails like one under ``core_share`` (finding 21). Nothing tracked, nothing guarded,
+    but for an agent that said it will track an effect (:meth:`await_witnesses`) and has
+    not trained yet: then every width fails (finding 29).
 
     Reader guard (``reader_share`` > 0): an agent whose latent is read by a linear head
     of its own hands :meth:`track_reader` that head's weights ``W``; a width whose
     directions pass under ``reader_share`` of the head's output variance (direction
     ``v_j`` of variance ``l_j`` passes ``l_j |W v_j|^2``) fails the same way (finding
-    22). Nothing tracked, nothing guarded.
+    22). Nothing tracked, nothing guarded, with the same exception as the action guard.
 
     Slowness guard (``slow_step`` > 0): :meth:`calibrate_change` hands the readout the
     calibrated encoder's latent change from one frame to the next within an episode; a
@@ -579,6 +581,29 @@ class SpectralCoreReadout(nn.Module):
         self.register_buffer("reader_gram", torch.zeros(dim, dim))
         self.register_buffer("calibrated_change", torch.zeros(dim, dim))
         self.register_buffer("change_calibrated_at", torch.full((), -1, dtype=torch.long))
+        # what the agent will hand the guards in training (await_witnesses); not state:
+        # the agent says it again whenever it is built
+        self.awaits_effect, self.awaits_reader = False, False
+
+    def await_witnesses(self, effect: bool = False, reader: bool = False) -> None:
+        """Declare what the agent will hand this readout from its first training batch on:
+        an action effect (:meth:`track_effect`, ``effect``) and its head's weights
+        (:meth:`track_reader`, ``reader``).
+
+        Before that batch, a guard whose witness is awaited has not been heard, not found
+        nothing: the untrained encoder's spectrum can show a gap (at an emergence curve's
+        step 0, 2- and 4-d "cores" read the state at 0.25-0.36 where the whole latent reads
+        0.40-0.46, finding 29), and no guard could weigh it. So every width fails there,
+        and ``encode`` returns the whole latent. After the first training batch, or for
+        an agent that declared nothing (the untrained ``random`` control's opt-in core, a
+        state saved before the guards existed), nothing tracked is nothing guarded, as
+        before."""
+        self.awaits_effect, self.awaits_reader = bool(effect), bool(reader)
+
+    def _unheard(self, awaited: bool) -> bool:
+        """Whether an awaited witness is still unheard: the agent declared it and has not
+        trained a batch (see :meth:`await_witnesses`)."""
+        return awaited and int(self.num_batches_tracked) == 0
 
     def reset_running_stats(self) -> None:
         """No statistics yet: mean 0, covariance the identity (no gap), no batch seen, no
@@ -783,15 +808,19 @@ class SpectralCoreReadout(nn.Module):
             positive = values.clamp_min(0.0)
             keep &= positive.cumsum(0)[:top] / positive.sum().clamp_min(1e-30) >= core_share
             # and it holds what the agent's actions move (finding 21)
-            shares = (self.action_shares(vectors)
-                      if action_share > 0 and vectors is not None else None)
-            if shares is not None:
-                keep &= shares[:top] >= action_share
+            if action_share > 0 and vectors is not None:
+                shares = self.action_shares(vectors)
+                if shares is not None:
+                    keep &= shares[:top] >= action_share
+                elif self._unheard(self.awaits_effect):  # untrained: no core (finding 29)
+                    keep[:] = False
             # and it passes what the agent's own head reads (finding 22)
-            read = (self.reader_shares(values, vectors)
-                    if self.reader_share > 0 and vectors is not None else None)
-            if read is not None:
-                keep &= read[:top] >= self.reader_share
+            if self.reader_share > 0 and vectors is not None:
+                read = self.reader_shares(values, vectors)
+                if read is not None:
+                    keep &= read[:top] >= self.reader_share
+                elif self._unheard(self.awaits_reader):
+                    keep[:] = False
             # and the slowness spectrum steps there too (finding 25), in every tier or,
             # as a fallback, in its own (finding 27)
             if (fallback and self.slow_step > 0) or _bare_slow_guard(self.slow_step,

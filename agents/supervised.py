@@ -84,6 +84,8 @@ class SupervisedAgent(TorchAgent):
         enc_cfg = cfg.encoder_fields()
         self.encoder = build_module(lambda: ConvEncoder(enc_cfg), self.generator)
         self.head = build_module(lambda: nn.Linear(cfg.latent_dim, cfg.state_dim), self.generator)
+        if hasattr(self.encoder.readout, "await_witnesses"):  # every train_step tracks it
+            self.encoder.readout.await_witnesses(reader=True)
         self.optimizer = self._adamw("encoder", "head")
         self._count = 0
         self._mean = torch.zeros(cfg.state_dim, dtype=torch.float64)

@@ -266,8 +266,10 @@ def test_the_widest_gap_is_reported_found_or_not_and_spectral_gap_reads_it():
     strict = SpectralCoreReadout(8, min_ratio=1.5)
     strict.running_cov.copy_(readout.running_cov)
     assert strict.rank() == 2
+    # untrained, it awaits its action effect (finding 29): the action guard off, it reads
+    # the gaps alone
     agent = make_agent("jepa", seed=0, latent_dim=8, width=8, core_share=0.0,
-                       core_slow_step=0)
+                       core_slow_step=0, core_action_share=0.0)
     agent.encoder.readout.running_cov.copy_(readout.running_cov)
     share = 1.9 / sum([1.0, 0.9, 0.5, 0.45, 0.4, 0.36, 0.33, 0.3])
     assert spectral_gap(agent) == {"width": 2, "ratio": pytest.approx(1.8),
@@ -297,8 +299,11 @@ def test_a_gap_after_directions_that_hold_too_little_variance_is_no_core():
     values = [1.0] + [0.3 * 0.97 ** i for i in range(7)]
     held = 1.0 / sum(values)
     assert held < 0.8
-    guarded = make_agent("jepa", seed=0, latent_dim=8, width=8, core_slow_step=0)
-    bare = make_agent("jepa", seed=0, latent_dim=8, width=8, core_share=0.0, core_slow_step=0)
+    # the action guard off: untrained, it would refuse every width (finding 29)
+    guarded = make_agent("jepa", seed=0, latent_dim=8, width=8, core_slow_step=0,
+                         core_action_share=0.0)
+    bare = make_agent("jepa", seed=0, latent_dim=8, width=8, core_share=0.0, core_slow_step=0,
+                      core_action_share=0.0)
     for agent in (guarded, bare):
         agent.encoder.readout.running_cov.copy_(_with_spectrum(values).running_cov)
         agent.encoder.readout.latched_width.fill_(1)  # latched, as a sticky latch keeps it

@@ -32,6 +32,16 @@ __all__ = ["AutoencoderAgent", "AutoencoderConfig"]
 class AutoencoderConfig(EncoderConfig):
     """Hyperparameters of :class:`AutoencoderAgent` (encoder fields from ``EncoderConfig``)."""
 
+    readout: str = "latent"
+    """The full latent by default, not the spectral core that ``jepa`` and ``supervised``
+    read. A core is worth reading only where something vouches that its directions are
+    the world: ``jepa``'s actions' effect and ``supervised``'s state head guard theirs.
+    Pixel reconstruction has no such witness, and most of its latent's variance lies in
+    the x/y of the one object that covers the most pixels: from 1% of the quick budget
+    on, its core is those 2 directions, and through them two cameras' autoencoders agree
+    at an orthogonal-map R² of 0.83-0.90 on a quarter of the state (probes 0.20-0.23,
+    the pusher 0.01) (``docs/agents-study.md``, finding 29). ``readout="core"`` gives the
+    other one."""
     seed: int = 0
     """Seeds this agent's own generator (initialisation)."""
     recon_size: int = 32

@@ -592,8 +592,8 @@ class SpectralCoreReadout(nn.Module):
 
         Before that batch, a guard whose witness is awaited has not been heard, not found
         nothing: the untrained encoder's spectrum can show a gap (at an emergence curve's
-        step 0, 2- and 4-d "cores" read the state at 0.25-0.36 where the whole latent reads
-        0.40-0.46, finding 29), and no guard could weigh it. So every width fails there,
+        step 0, 2- and 4-d "cores" read the state at 0.12-0.36 where the whole latent reads
+        0.42-0.70, finding 29), and no guard could weigh it. So every width fails there,
         and ``encode`` returns the whole latent. After the first training batch, or for
         an agent that declared nothing (the untrained ``random`` control's opt-in core, a
         state saved before the guards existed), nothing tracked is nothing guarded, as

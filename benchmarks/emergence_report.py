@@ -226,7 +226,7 @@ def draw_chart(
             style = "--" if agent in references else "-"
             flat = flat_point(points)
             label = _label(agent, agent in references, flat is not None,
-                           int(points[-1]["step"]))
+                           0 if flat is None else int(flat["step"]))
             if flat is not None:
                 axis.axhline(flat["mean"], color=colour, linestyle=":", label=label)
                 axis.axhspan(flat["low"], flat["high"], color=colour, alpha=0.12)

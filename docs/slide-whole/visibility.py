@@ -23,6 +23,11 @@ that camera's view, mean of the two cameras. The last asks whether the latent
 knows where within the unseen strip a body is; the second whether it at least
 places hidden bodies roughly (say, beyond the right edge), which is what the map,
 scored on the whole latent's variance, feels.
+
+A third table, at the last checkpoint, scores the same map on the held-out frames
+grouped by how many of the four bodies are inside both views (with the frames in
+each group): the overlap sweep's dial, frame by frame. A group of fewer than 20
+held-out frames, and a map fitted on fewer than 20 frames, score ``–``.
 """
 
 from __future__ import annotations
@@ -41,20 +46,46 @@ from socialview.benchmarks.sweep_cell import heldout_split, unit_total_variance
 
 CACHE = re.compile(r"cam0_step(\d+)\.npz")
 CAMERAS = ("cam0", "cam1")
+MIN_FRAMES = 20
+
+
+def scored(truth: np.ndarray, predicted: np.ndarray, rows: np.ndarray) -> float:
+    """Pooled R² on ``rows``, NaN where there are too few of them to say."""
+    return r2_score(truth[rows], predicted[rows]) if rows.sum() >= MIN_FRAMES else float("nan")
 
 
 def map_r2(a: np.ndarray, b: np.ndarray, split: int, seen: np.ndarray) -> list[float]:
     """Held-out orthogonal-map R²: all frames, both see all, not; then fitted on both-see."""
-    a, b = (unit_total_variance(drop_constant_columns(x), split) for x in (a, b))
+    a, b = prepared(a, b, split)
     fit, held = np.arange(len(a)) < split, np.arange(len(a)) >= split
     whole = fit_map(a[fit], b[fit], "orthogonal").transform(a)
-    clean = fit_map(a[fit & seen], b[fit & seen], "orthogonal").transform(a)
+    clean = (fit_map(a[fit & seen], b[fit & seen], "orthogonal").transform(a)
+             if (fit & seen).sum() >= MIN_FRAMES else np.full_like(b, np.nan))
     return [
-        r2_score(b[held], whole[held]),
-        r2_score(b[held & seen], whole[held & seen]),
-        r2_score(b[held & ~seen], whole[held & ~seen]),
-        r2_score(b[held & seen], clean[held & seen]),
+        scored(b, whole, held),
+        scored(b, whole, held & seen),
+        scored(b, whole, held & ~seen),
+        scored(b, clean, held & seen),
     ]
+
+
+def prepared(a: np.ndarray, b: np.ndarray, split: int) -> tuple[np.ndarray, np.ndarray]:
+    """Both cameras' latents as the curve compares them: no constant column, unit total variance."""
+    return unit_total_variance(drop_constant_columns(a), split), \
+        unit_total_variance(drop_constant_columns(b), split)
+
+
+def map_by_shared_bodies(a: np.ndarray, b: np.ndarray, split: int,
+                         shared: np.ndarray) -> list[tuple[int, int, float]]:
+    """(bodies inside both views, held-out frames, map R² on them) for 0..4 shared bodies."""
+    a, b = prepared(a, b, split)
+    predicted = fit_map(a[:split], b[:split], "orthogonal").transform(a)
+    held = np.arange(len(a)) >= split
+    groups = []
+    for count in range(int(shared.max(initial=0)) + 1):
+        rows = held & (shared == count)
+        groups.append((count, int(rows.sum()), scored(b, predicted, rows)))
+    return groups
 
 
 def shares(latents: dict[str, np.ndarray], state: WorldState, seen: np.ndarray,
@@ -62,6 +93,8 @@ def shares(latents: dict[str, np.ndarray], state: WorldState, seen: np.ndarray,
     """Mean over cameras of the state share, on every frame and on the both-see frames."""
     every = [state_share(latents[c], state.values, state.episode, test_size=test_size)
              for c in CAMERAS]
+    if seen.sum() < MIN_FRAMES:
+        return [float(np.mean(every)), float("nan")]
     clean = [state_share(latents[c][seen], state.values[seen], state.episode[seen],
                          test_size=test_size) for c in CAMERAS]
     return [float(np.mean(every)), float(np.mean(clean))]
@@ -86,7 +119,8 @@ def main(folder: str) -> None:
     root = Path(folder)
     test_size = json.loads((root / "config.json").read_text())["config"]["test_size"]
     state = world_state(root / "data" / "eval")
-    seen = np.logical_and.reduce([state.visible[c].all(axis=1) for c in CAMERAS])
+    both = np.logical_and.reduce([state.visible[c][:, ::2] for c in CAMERAS])  # (T, bodies)
+    seen, shared = both.all(axis=1), both.sum(axis=1)
     split = heldout_split(state.episode, test_size)
     print(f"# Orthogonal-map R² by visibility: `{folder}`\n")
     print(f"{len(seen) - split} held-out frames; every body inside both views on "
@@ -103,14 +137,28 @@ def main(folder: str) -> None:
             latents = {c: np.load(run / f"{c}_step{step}.npz")["latents"] for c in CAMERAS}
             row = map_r2(latents["cam0"], latents["cam1"], split, seen)
             row += shares(latents, state, seen, test_size)
-            print(f"| {agent} | {seed} | {step} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
-        last.append((agent, seed, step, hidden_probe(latents, state, test_size)))
+            print(f"| {agent} | {seed} | {step} | " + " | ".join(map(cell, row)) + " |")
+        last.append((agent, seed, step, hidden_probe(latents, state, test_size),
+                     map_by_shared_bodies(latents["cam0"], latents["cam1"], split, shared)))
     print("\n## What a camera's latent holds about a body it cannot see (last checkpoint)\n")
     print("| agent | seed | step | probe: bodies in view | probe: every frame "
           "| probe: bodies out of view |")
     print("|---|---|---|---|---|---|")
-    for agent, seed, step, row in last:
-        print(f"| {agent} | {seed} | {step} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    for agent, seed, step, row, _ in last:
+        print(f"| {agent} | {seed} | {step} | " + " | ".join(map(cell, row)) + " |")
+    print("\n## The map by how many bodies both cameras see (last checkpoint)\n")
+    print("Each cell: map R² (held-out frames in the group).\n")
+    counts = range(len(last[0][4]))
+    print("| agent | seed | step | " + " | ".join(f"{n} of 4 in both views" for n in counts) + " |")
+    print("|---|---|---|" + "---|" * len(counts))
+    for agent, seed, step, _, groups in last:
+        print(f"| {agent} | {seed} | {step} | "
+              + " | ".join(f"{cell(r2)} ({n})" for _, n, r2 in groups) + " |")
+
+
+def cell(value: float) -> str:
+    """Three decimals, or ``–`` for a figure there were too few frames for."""
+    return "–" if np.isnan(value) else f"{value:.3f}"
 
 
 if __name__ == "__main__":

@@ -54,38 +54,37 @@ def scored(truth: np.ndarray, predicted: np.ndarray, rows: np.ndarray) -> float:
     return r2_score(truth[rows], predicted[rows]) if rows.sum() >= MIN_FRAMES else float("nan")
 
 
-def map_r2(a: np.ndarray, b: np.ndarray, split: int, seen: np.ndarray) -> list[float]:
+def heldout_map(a: np.ndarray, b: np.ndarray,
+                split: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both cameras' latents as the curve compares them, and the map's prediction of B.
+
+    Each camera is prepared as the curve prepares it (no constant column, unit total
+    variance from the fitting rows); the orthogonal map is fitted on the fitting rows.
+    """
+    a, b = (unit_total_variance(drop_constant_columns(x), split) for x in (a, b))
+    return a, b, fit_map(a[:split], b[:split], "orthogonal").transform(a)
+
+
+def map_r2(a: np.ndarray, b: np.ndarray, predicted: np.ndarray, split: int,
+           seen: np.ndarray) -> list[float]:
     """Held-out orthogonal-map R²: all frames, both see all, not; then fitted on both-see."""
-    a, b = prepared(a, b, split)
     fit, held = np.arange(len(a)) < split, np.arange(len(a)) >= split
-    whole = fit_map(a[fit], b[fit], "orthogonal").transform(a)
     clean = (fit_map(a[fit & seen], b[fit & seen], "orthogonal").transform(a)
              if (fit & seen).sum() >= MIN_FRAMES else np.full_like(b, np.nan))
     return [
-        scored(b, whole, held),
-        scored(b, whole, held & seen),
-        scored(b, whole, held & ~seen),
+        scored(b, predicted, held),
+        scored(b, predicted, held & seen),
+        scored(b, predicted, held & ~seen),
         scored(b, clean, held & seen),
     ]
 
 
-def prepared(a: np.ndarray, b: np.ndarray, split: int) -> tuple[np.ndarray, np.ndarray]:
-    """Both cameras' latents as the curve compares them: no constant column, unit total variance."""
-    return unit_total_variance(drop_constant_columns(a), split), \
-        unit_total_variance(drop_constant_columns(b), split)
-
-
-def map_by_shared_bodies(a: np.ndarray, b: np.ndarray, split: int,
-                         shared: np.ndarray) -> list[tuple[int, int, float]]:
-    """(bodies inside both views, held-out frames, map R² on them) for 0..4 shared bodies."""
-    a, b = prepared(a, b, split)
-    predicted = fit_map(a[:split], b[:split], "orthogonal").transform(a)
-    held = np.arange(len(a)) >= split
-    groups = []
-    for count in range(int(shared.max(initial=0)) + 1):
-        rows = held & (shared == count)
-        groups.append((count, int(rows.sum()), scored(b, predicted, rows)))
-    return groups
+def map_by_shared_bodies(b: np.ndarray, predicted: np.ndarray, split: int,
+                         shared: np.ndarray, bodies: int) -> list[tuple[int, int, float]]:
+    """(bodies inside both views, held-out frames, map R² on them) for 0..``bodies``."""
+    held = np.arange(len(b)) >= split
+    return [(count, int((held & (shared == count)).sum()),
+             scored(b, predicted, held & (shared == count))) for count in range(bodies + 1)]
 
 
 def shares(latents: dict[str, np.ndarray], state: WorldState, seen: np.ndarray,
@@ -103,16 +102,10 @@ def shares(latents: dict[str, np.ndarray], state: WorldState, seen: np.ndarray,
 def hidden_probe(latents: dict[str, np.ndarray], state: WorldState,
                  test_size: float) -> list[float]:
     """Mean over cameras of the pooled probe R²: bodies in view, every frame, out of view."""
-    rows = []
-    for where in ("in view", "every frame", "out of view"):
-        scores = []
-        for camera in CAMERAS:
-            mask = {"in view": state.visible[camera], "every frame": None,
-                    "out of view": ~state.visible[camera]}[where]
-            scores.append(state_probe(latents[camera], state.values, state.episode, mask=mask,
-                                      test_size=test_size).pooled_r2)
-        rows.append(float(np.mean(scores)))
-    return rows
+    masks = {c: (state.visible[c], None, ~state.visible[c]) for c in CAMERAS}
+    return [float(np.mean([state_probe(latents[c], state.values, state.episode, mask=masks[c][i],
+                                       test_size=test_size).pooled_r2 for c in CAMERAS]))
+            for i in range(3)]
 
 
 def main(folder: str) -> None:
@@ -135,11 +128,11 @@ def main(folder: str) -> None:
         steps = sorted(int(m.group(1)) for p in run.iterdir() if (m := CACHE.fullmatch(p.name)))
         for step in steps:
             latents = {c: np.load(run / f"{c}_step{step}.npz")["latents"] for c in CAMERAS}
-            row = map_r2(latents["cam0"], latents["cam1"], split, seen)
-            row += shares(latents, state, seen, test_size)
+            a, b, predicted = heldout_map(latents["cam0"], latents["cam1"], split)
+            row = map_r2(a, b, predicted, split, seen) + shares(latents, state, seen, test_size)
             print(f"| {agent} | {seed} | {step} | " + " | ".join(map(cell, row)) + " |")
         last.append((agent, seed, step, hidden_probe(latents, state, test_size),
-                     map_by_shared_bodies(latents["cam0"], latents["cam1"], split, shared)))
+                     map_by_shared_bodies(b, predicted, split, shared, both.shape[1])))
     print("\n## What a camera's latent holds about a body it cannot see (last checkpoint)\n")
     print("| agent | seed | step | probe: bodies in view | probe: every frame "
           "| probe: bodies out of view |")
@@ -148,8 +141,9 @@ def main(folder: str) -> None:
         print(f"| {agent} | {seed} | {step} | " + " | ".join(map(cell, row)) + " |")
     print("\n## The map by how many bodies both cameras see (last checkpoint)\n")
     print("Each cell: map R² (held-out frames in the group).\n")
-    counts = range(len(last[0][4]))
-    print("| agent | seed | step | " + " | ".join(f"{n} of 4 in both views" for n in counts) + " |")
+    counts = range(both.shape[1] + 1)
+    print("| agent | seed | step | "
+          + " | ".join(f"{n} of {both.shape[1]} in both views" for n in counts) + " |")
     print("|---|---|---|" + "---|" * len(counts))
     for agent, seed, step, _, groups in last:
         print(f"| {agent} | {seed} | {step} | "

@@ -18,6 +18,13 @@ A label "needs a world model" when ``jepa`` beats both ``random`` and
 (``latents_seed<N>.npz``) and rows as JSON, so a rerun only scores::
 
     python -m socialview.benchmarks.labels_study --seed 0 1 2
+
+``--readout latent`` reads every agent that has a readout through its full latent
+instead of its default (``jepa`` and ``supervised`` read their calibrated spectral
+core): the readout does not enter the training loss, so both runs train the same
+weights (docs/labels.md checks it: each core is a linear function of the full latent
+to rounding) and tell what a label loses to the core. Its latents and rows
+are cached apart (``latents_seed<N>_readout-latent.npz``).
 """
 
 from __future__ import annotations
@@ -36,9 +43,29 @@ __all__ = ["AGENTS", "label_accuracies", "main"]
 #: Agents compared, with their training steps (``pixels`` needs none).
 AGENTS: dict[str, int] = {"jepa": 800, "supervised": 800, "random": 0}
 CAMERA = "cam0"
+#: ``--readout`` choices: each agent's default, or the full latent of every agent
+#: that has a readout.
+READOUTS = ("default", "latent")
 
 
-def _latents(seed: int, root: Path, threads: int) -> tuple[dict[str, np.ndarray], Path]:
+def _suffix(readout: str) -> str:
+    """File-name suffix of a readout's caches (none for the agents' defaults)."""
+    if readout not in READOUTS:
+        raise ValueError(f"readout must be one of {', '.join(READOUTS)}; got {readout!r}")
+    return "" if readout == "default" else f"_readout-{readout}"
+
+
+def _agent_config(name: str, readout: str) -> dict[str, Any]:
+    """The config overrides that make agent ``name`` read out through ``readout``."""
+    from socialview.agents.registry import config_keys, resolve_agent
+
+    if readout == "default" or "readout" not in (config_keys(resolve_agent(name)) or []):
+        return {}
+    return {"readout": readout}
+
+
+def _latents(seed: int, root: Path, threads: int,
+             readout: str = "default") -> tuple[dict[str, np.ndarray], Path]:
     """Train (or reuse) each agent on the study's world; embed the evaluation recording."""
     import torch
 
@@ -51,14 +78,15 @@ def _latents(seed: int, root: Path, threads: int) -> tuple[dict[str, np.ndarray]
     train = _dataset(data, env, 1000 * seed + 1, WORLD["train_steps"], WORLD["episode_steps"])
     evaluation = _dataset(data, env, 1000 * seed + 2, WORLD["eval_steps"],
                           WORLD["episode_steps"])
-    cache = root / f"latents_seed{seed}.npz"
+    cache = root / f"latents_seed{seed}{_suffix(readout)}.npz"
     if cache.exists():
         with np.load(cache) as stored:
             return dict(stored), evaluation
     torch.set_num_threads(threads)
     latents = {}
     for name, steps in AGENTS.items():
-        agent = make_agent(name, seed=derived_seed(seed, "labels", name))
+        agent = make_agent(name, seed=derived_seed(seed, "labels", name),
+                           **_agent_config(name, readout))
         train_agent(agent, train, CAMERA, steps=steps, progress=False, device="cpu",
                     seed=derived_seed(seed, "labels", name, "batches"))
         latents[name] = embed(agent, evaluation, CAMERA)
@@ -93,19 +121,22 @@ def label_accuracies(
     return out
 
 
-def run_seed(seed: int, root: Path, threads: int = 2) -> dict[str, Any]:
-    """Every label's accuracies for one seed (cached as ``rows/seed<N>.json``)."""
+def run_seed(seed: int, root: Path, threads: int = 2,
+             readout: str = "default") -> dict[str, Any]:
+    """Every label's accuracies for one seed (written as ``rows/seed<N>.json``)."""
     from socialview.envs import load_dataset
     from socialview.envs.labels import LABELS, dataset_labels
 
-    latents, evaluation = _latents(seed, root, threads)
+    latents, evaluation = _latents(seed, root, threads, readout)
     dataset = load_dataset(evaluation)
     episode = np.asarray(dataset.array("episode"))
     scores = {name: label_accuracies(latents, dataset_labels(dataset, name), episode)
               for name in LABELS}
-    return {"seed": seed, "camera": CAMERA, "agents": AGENTS, "scores": scores,
-            "evaluation": str(evaluation),
-            "command": f"python -m socialview.benchmarks.labels_study --seed {seed}"}
+    flag = "" if readout == "default" else f" --readout {readout}"
+    return {"seed": seed, "camera": CAMERA, "agents": AGENTS, "readout": readout,
+            "scores": scores, "evaluation": str(evaluation),
+            "command": f"python -m socialview.benchmarks.labels_study --seed {seed}"
+                       f" --out {root}{flag}"}
 
 
 def table(rows: Sequence[dict[str, Any]]) -> str:
@@ -132,12 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, nargs="+", default=[0])
     parser.add_argument("--out", default="results/labels-study")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--readout", choices=READOUTS, default="default",
+                        help="each agent's default readout, or every agent's full latent")
     args = parser.parse_args(argv)
     root = Path(args.out)
     rows = []
     for seed in args.seed:
-        path = root / "rows" / f"seed{seed}.json"
-        row = run_seed(seed, root, args.threads)
+        path = root / "rows" / f"seed{seed}{_suffix(args.readout)}.json"
+        row = run_seed(seed, root, args.threads, args.readout)
         write_json_atomic(path, row)
         rows.append(row)
     print(table(rows))

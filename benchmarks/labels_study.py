@@ -15,7 +15,8 @@ evaluation episodes, scoring the rest. Compared on the same split:
 
 A label "needs a world model" when ``jepa`` beats both ``random`` and
 ``pixels`` by a clear margin (the issue asks 0.15). Latents are cached per seed
-(``latents_seed<N>.npz``) and rows as JSON, so a rerun only scores::
+(``latents_seed<N>.npz``, with the agents' configs: a changed default is measured
+again) and rows as JSON, so a rerun only scores::
 
     python -m socialview.benchmarks.labels_study --seed 0 1 2
 
@@ -30,6 +31,7 @@ are cached apart (``latents_seed<N>_readout-latent.npz``).
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -66,10 +68,15 @@ def _agent_config(name: str, readout: str) -> dict[str, Any]:
 
 def _latents(seed: int, root: Path, threads: int,
              readout: str = "default") -> tuple[dict[str, np.ndarray], Path]:
-    """Train (or reuse) each agent on the study's world; embed the evaluation recording."""
+    """Train (or reuse) each agent on the study's world; embed the evaluation recording.
+
+    The cache keeps the agents' resolved configs and training steps beside the latents
+    and is reused only while they match, so a changed agent default is measured
+    again instead of read from latents of the agents before it."""
     import torch
 
     from socialview.agents import embed, make_agent, train_agent
+    from socialview.agents.trainer import agent_identity
     from socialview.benchmarks.agents_study import FAST_WORLD, WORLD, _dataset
     from socialview.benchmarks.sweep_cell import derived_seed, raw_pixels
 
@@ -78,22 +85,25 @@ def _latents(seed: int, root: Path, threads: int,
     train = _dataset(data, env, 1000 * seed + 1, WORLD["train_steps"], WORLD["episode_steps"])
     evaluation = _dataset(data, env, 1000 * seed + 2, WORLD["eval_steps"],
                           WORLD["episode_steps"])
+    agents = {name: make_agent(name, seed=derived_seed(seed, "labels", name),
+                               **_agent_config(name, readout)) for name in AGENTS}
+    identity = json.dumps({name: [agent_identity(agent), AGENTS[name]]
+                           for name, agent in agents.items()}, sort_keys=True)
     cache = root / f"latents_seed{seed}{_suffix(readout)}.npz"
     if cache.exists():
         with np.load(cache) as stored:
-            return dict(stored), evaluation
+            if "identity" in stored.files and str(stored["identity"]) == identity:
+                return {k: stored[k] for k in stored.files if k != "identity"}, evaluation
     torch.set_num_threads(threads)
     latents = {}
-    for name, steps in AGENTS.items():
-        agent = make_agent(name, seed=derived_seed(seed, "labels", name),
-                           **_agent_config(name, readout))
-        train_agent(agent, train, CAMERA, steps=steps, progress=False, device="cpu",
+    for name, agent in agents.items():
+        train_agent(agent, train, CAMERA, steps=AGENTS[name], progress=False, device="cpu",
                     seed=derived_seed(seed, "labels", name, "batches"))
         latents[name] = embed(agent, evaluation, CAMERA)
     latents["pixels"] = raw_pixels(evaluation, CAMERA)
     root.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".partial.npz")
-    np.savez(tmp, **latents)
+    np.savez(tmp, identity=np.array(identity), **latents)
     tmp.replace(cache)
     return latents, evaluation
 

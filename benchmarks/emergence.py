@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
 import json
 import os
 import shutil
@@ -41,7 +40,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from socialview.benchmarks._io import write_json_atomic
+from socialview.benchmarks._io import save_npz_atomic, write_json_atomic
 from socialview.benchmarks._settings import (
     add_setting_flags,
     describe_settings,
@@ -151,13 +150,8 @@ def checkpoint_latents(
     elif checkpoint.exists() and int(load_checkpoint(checkpoint)["step"]) > step:
         shutil.rmtree(run_dir)
     latents, training = train_and_embed(sweep, agent, seed, camera, train, evaluation, run_dir)
-    buffer = io.BytesIO()
-    np.savez(buffer, latents=latents, train=np.array(json.dumps(training)),
-             agent=np.array(identity))
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_name(f".{cache.name}.partial-{os.getpid()}")
-    partial.write_bytes(buffer.getvalue())
-    os.replace(partial, cache)
+    save_npz_atomic(cache, latents=latents, train=np.array(json.dumps(training)),
+                    agent=np.array(identity))
     return latents, training
 
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from socialview.benchmarks._io import write_json_atomic
+from socialview.benchmarks._io import save_npz_atomic, write_json_atomic
 
 __all__ = ["AGENTS", "label_accuracies", "main"]
 
@@ -101,10 +101,7 @@ def _latents(seed: int, root: Path, threads: int,
                     seed=derived_seed(seed, "labels", name, "batches"))
         latents[name] = embed(agent, evaluation, CAMERA)
     latents["pixels"] = raw_pixels(evaluation, CAMERA)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".partial.npz")
-    np.savez(tmp, identity=np.array(identity), **latents)
-    tmp.replace(cache)
+    save_npz_atomic(cache, identity=np.array(identity), **latents)
     return latents, evaluation
 
 
